@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // The Webex SDK logs ~70 lines per start at its default level under NODE_ENV=test.
+    env: { WEBEX_LOG_LEVEL: 'error', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' },
+  },
+});
