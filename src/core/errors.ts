@@ -1,0 +1,32 @@
+/**
+ * A failure the person who asked can fix: shown in chat as it is, with a hint of what to type instead.
+ * Anything else thrown is internal: logged with a reference id, and the person sees only that id.
+ */
+export class UserError extends Error {
+  override readonly name = 'UserError';
+  constructor(
+    message: string,
+    /** What to do instead, e.g. "Try `help jvm threads`." */
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Refused by policy (role, space restriction). Carries who could do it instead. */
+export class PermissionError extends UserError {
+  override readonly name = 'PermissionError' as 'UserError';
+}
+
+export function isUserError(e: unknown): e is UserError {
+  return e instanceof UserError;
+}
+
+/** Short reference id for internal errors, printed in chat and in the log line so the two can be matched. */
+export function errorRef(): string {
+  return Math.random().toString(36).slice(2, 8).toUpperCase();
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

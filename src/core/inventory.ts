@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+/**
+ * The inventory: client environments, their tiers of instances, JVMs, databases, Kafka and logs.
+ * Lives in the config file under `environments:`; zod errors name the path (environments.acme-prod.tiers.app...).
+ */
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export const TargetsSchema = z.union([
+  z.object({ instanceIds: z.array(z.string().regex(/^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17}|local)$/, 'an EC2 instance id (i-0123abcd...), a managed instance id (mi-...) or "local"')).min(1) }).strict(),
+  z.object({ tag: z.record(z.string().min(1), z.string().min(1)).refine((t) => Object.keys(t).length > 0, 'at least one tag') }).strict(),
+]);
+
+export const JvmSchema = z
+  .object({
+    /** A pattern matched against the process command line (pgrep -f), e.g. `org.apache.catalina.startup.Bootstrap`. */
+    process: z.string().min(1).max(200).regex(/^[A-Za-z0-9._\/:= -]+$/, 'letters, digits and . _ / : = - only').optional(),
+    /** Container name when the JVM runs in Docker. */
+    container: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/).optional(),
+    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/).optional(),
+    restart: z
+      .discriminatedUnion('method', [
+        z.object({ method: z.literal('systemctl'), unit: z.string().regex(/^[A-Za-z0-9@._-]+$/) }),
+        z.object({ method: z.literal('docker') }),
+        z.object({ method: z.literal('command'), command: z.string().min(1) }),
+      ])
+      .optional(),
+    healthUrl: z.string().url().optional(),
+  })
+  .strict()
+  .refine((j) => j.process || j.container, 'a JVM needs `process` (command-line pattern) or `container`');
+
+export const TierSchema = z
+  .object({
+    targets: TargetsSchema,
+    jvm: JvmSchema.optional(),
+    /** Display names for instances, e.g. {i-0abc...: app-1}. */
+    names: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+export const DatabaseSchema = z
+  .object({
+    /** Name of the environment variable holding the connection URL (secrets stay out of the config file). */
+    urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name such as ACME_PROD_MAIN_DB_URL'),
+    rds: z.object({ instanceId: z.string().min(1), region: z.string().min(1), iamAuth: z.boolean().default(false) }).strict().optional(),
+  })
+  .strict();
+
+export const EnvironmentSchema = z
+  .object({
+    client: z.string().min(1).optional(),
+    tags: z.record(z.string(), z.union([z.string(), z.boolean(), z.number()])).default({}),
+    /** Webex room id of the incident space for this environment's alerts. */
+    incidentSpace: z.string().min(1).optional(),
+    tiers: z.record(z.string().regex(NAME, 'lower-case letters, digits and -'), TierSchema).default({}),
+    databases: z.record(z.string().regex(NAME), DatabaseSchema).default({}),
+    kafka: z.object({ brokersEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/) }).strict().optional(),
+    logGroups: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+export const InventorySchema = z.record(z.string().regex(NAME, 'environment names are lower-case letters, digits and -'), EnvironmentSchema);
+
+export type Targets = z.infer<typeof TargetsSchema>;
+export type JvmSpec = z.infer<typeof JvmSchema>;
+export type Tier = z.infer<typeof TierSchema>;
+export type DatabaseSpec = z.infer<typeof DatabaseSchema>;
+export type Environment = z.infer<typeof EnvironmentSchema>;
+export type Inventory = z.infer<typeof InventorySchema>;
+
+export function isProd(env: Environment): boolean {
+  return env.tags.prod === true || env.tags.prod === 'true';
+}

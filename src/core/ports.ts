@@ -1,0 +1,62 @@
+import type { Actor, ReplyTo } from './identity.js';
+import type { JobResult, JobView, RunbookJobData } from './jobs.js';
+
+/** A file attached to a message (full reports, raw dumps). */
+export interface OutgoingFile {
+  name: string;
+  contentType: string;
+  data: Buffer;
+}
+
+/** A message Medic posts: fallback text, an optional Adaptive Card, optional file, in a thread. */
+export interface OutgoingMessage {
+  roomId: string;
+  parentId?: string;
+  text: string;
+  card?: unknown;
+  file?: OutgoingFile;
+}
+
+/** The chat platform as the rest of Medic sees it. The Webex adapter implements it. */
+export interface ChatPort {
+  send(message: OutgoingMessage): Promise<{ id: string }>;
+}
+
+/** The `replies` queue: posting is retried there, so a use-case only enqueues. */
+export interface ReplyQueue {
+  enqueueReply(message: OutgoingMessage, opts?: { dedupeKey?: string }): Promise<void>;
+}
+
+/** The `runbooks` queue as the use-cases see it. */
+export interface RunbookQueue {
+  /** Enqueue once per `jobId` (derived from the source event); returns whether it was new. */
+  enqueueRunbook(jobId: string, data: RunbookJobData): Promise<{ id: string; created: boolean }>;
+  getJob(jobId: string): Promise<JobView | undefined>;
+  /** Most recent first. */
+  listJobs(filter: { roomId?: string; limit: number }): Promise<JobView[]>;
+}
+
+/** Injectable clock (tests control time). */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Minimal structured logger (pino-compatible) so core and app do not depend on pino. */
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+/** What a finished runbook hands to the reply stage. */
+export interface RunbookOutcome {
+  jobId: string;
+  data: RunbookJobData;
+  result: JobResult;
+}
+
+export type { Actor, ReplyTo };

@@ -1,0 +1,30 @@
+import type { Executor } from './executor.js';
+import type { Actor } from './identity.js';
+import type { Inventory } from './inventory.js';
+import type { JobKind, JobRequestOf, JobResultOf } from './jobs.js';
+import type { Clock, Logger } from './ports.js';
+
+/**
+ * Everything a runbook may touch. The world comes in through these ports; only main.ts/cli.ts build them.
+ * Optional services are absent in processes that are not configured for them (a clear UserError then).
+ */
+export interface RunbookServices {
+  executor: Executor;
+}
+
+export interface RunbookContext {
+  jobId: string;
+  actor: Actor;
+  /** Aborted when the job is cancelled or the worker shuts down. */
+  signal: AbortSignal;
+  inventory: Inventory;
+  services: RunbookServices;
+  log: Logger;
+  clock: Clock;
+  /** Reports progress; long jobs post it to the thread, rate-limited by the caller. */
+  progress(note: string, fraction?: number): Promise<void>;
+  /** Worker identity (host:pid), for results that show who ran them. */
+  workerId: string;
+}
+
+export type Runbook<K extends JobKind> = (request: JobRequestOf<K>, ctx: RunbookContext) => Promise<JobResultOf<K>>;
