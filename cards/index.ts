@@ -1,0 +1,16 @@
+import type { JobKind, JobResult, JobResultOf } from '../src/core/jobs.js';
+import type { CardMessage } from './card-kit.js';
+import { pingCard } from './ping-card.js';
+import type { ResultMeta } from './result-meta.js';
+
+type ResultCards = { [K in JobKind]: (result: JobResultOf<K>, meta: ResultMeta) => CardMessage };
+
+/** One card builder per job kind; a kind without a card does not compile. */
+export const RESULT_CARDS: ResultCards = {
+  'system.ping': pingCard,
+};
+
+export function resultCard(result: JobResult, meta: ResultMeta): CardMessage {
+  const build = RESULT_CARDS[result.kind] as (r: JobResult, m: ResultMeta) => CardMessage;
+  return build(result, meta);
+}

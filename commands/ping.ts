@@ -1,0 +1,10 @@
+import { defineCommand } from './command.js';
+
+export const ping = defineCommand({
+  name: 'ping',
+  summary: 'Checks the whole path (queue, worker, reply) and shows the round trip.',
+  examples: ['ping'],
+  minRole: 'viewer',
+  args: [],
+  plan: () => ({ type: 'job', request: { kind: 'system.ping', receivedAt: 0 }, risk: 'read', summary: 'ping' }),
+});

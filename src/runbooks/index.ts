@@ -1,0 +1,8 @@
+import type { JobKind } from '../core/jobs.js';
+import type { Runbook } from '../core/runbook.js';
+import { runPing } from './system/ping.js';
+
+/** One runbook per job kind; a kind without a runbook does not compile. */
+export const RUNBOOKS: { [K in JobKind]: Runbook<K> } = {
+  'system.ping': runPing,
+};
