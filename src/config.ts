@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { ROLES } from './core/identity.js';
+import { InventorySchema } from './core/inventory.js';
+
+/**
+ * Configuration: environment variables (architecture §6) plus the YAML file named by MEDIC_CONFIG.
+ * Every problem is collected and reported at once, each with its name, so an operator fixes them in one go.
+ */
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Medic cannot start; fix the configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const EnvSchema = z.object({
+  WEBEX_TOKEN: z.string().min(20, 'looks too short for a Webex bot token').optional(),
+  WEBEX_WEBHOOK_URL: z.url({ message: 'must be the public https URL of POST /webex' }).optional(),
+  WEBEX_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 random characters (e.g. `openssl rand -hex 32`)').optional(),
+  /** Base of the Webex REST API; point it at the local space for the demo and tests. */
+  WEBEX_API_URL: z.url().default('https://webexapis.com/v1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+  MEDIC_ROLE: z.enum(['all', 'web', 'worker']).default('all'),
+  MEDIC_CONFIG: z.string().optional(),
+  MEDIC_ALERT_TOKEN: z.string().min(16, 'use at least 16 random characters').optional(),
+  MEDIC_QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('medic'),
+  MEDIC_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+const EmailPattern = z.string().regex(/^(\*|[^\s@*]+|\*[^\s@]*)@[^\s@]+$|^\*$/, 'an email address or a pattern such as *@example.com');
+
+const AccessRuleSchema = z
+  .object({
+    who: z.union([EmailPattern, z.array(EmailPattern).min(1)]),
+    role: z.enum(ROLES),
+    /** Environment names or patterns (`acme-*`); omitted = every environment. */
+    envs: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+const FileSchema = z
+  .object({
+    environments: InventorySchema.default({}),
+    access: z.array(AccessRuleSchema).default([]),
+    /** Spaces restricted to some environments: roomId → environments (patterns allowed). */
+    spaces: z.record(z.string(), z.object({ envs: z.array(z.string().min(1)).min(1) }).strict()).default({}),
+    approvals: z
+      .object({
+        expiryMinutes: z.number().int().min(1).max(24 * 60).default(30),
+        /** Distinct approvers needed for destructive actions in prod environments. */
+        prodDestructiveApprovers: z.number().int().min(1).max(3).default(1),
+      })
+      .strict()
+      .default({ expiryMinutes: 30, prodDestructiveApprovers: 1 }),
+    audit: z.object({ maxEntries: z.number().int().min(100).default(100_000) }).strict().default({ maxEntries: 100_000 }),
+    /** Check thresholds by area (health, db, ...); each runbook validates its own part. */
+    thresholds: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  })
+  .strict();
+
+export type EnvConfig = z.infer<typeof EnvSchema>;
+export type FileConfig = z.infer<typeof FileSchema>;
+export type AccessRule = z.infer<typeof AccessRuleSchema>;
+
+export interface MedicConfig {
+  env: EnvConfig;
+  file: FileConfig;
+  /** Where the file came from, for messages. */
+  configPath?: string;
+}
+
+function zodProblems(prefix: string, error: z.ZodError): string[] {
+  return error.issues.map((i) => {
+    const path = i.path.map(String).join('.');
+    return `${prefix}${path ? (prefix ? '.' : '') + path : ''}: ${i.message}`;
+  });
+}
+
+/** Parses the YAML text of a config file; problems are prefixed with the file's path. */
+export function parseConfigFile(text: string, source = 'config'): { file?: FileConfig; problems: string[] } {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (e) {
+    const where = e instanceof YAMLParseError && e.linePos ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';
+    return { problems: [`${source}: not valid YAML${where}: ${(e as Error).message.split('\n')[0]}`] };
+  }
+  const r = FileSchema.safeParse(raw);
+  if (!r.success) return { problems: zodProblems('', r.error).map((p) => `${source}: ${p}`) };
+  return { file: r.data, problems: [] };
+}
+
+/** Loads env + file. Throws ConfigError listing every problem. `readFile` is injectable for tests. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): MedicConfig {
+  const problems: string[] = [];
+  // Empty strings in the environment mean "unset" (docker-compose writes them for `VAR=`).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const e = EnvSchema.safeParse(cleaned);
+  if (!e.success) problems.push(...zodProblems('', e.error));
+  let file: FileConfig | undefined = FileSchema.parse({});
+  const path = cleaned.MEDIC_CONFIG;
+  if (path) {
+    let text: string | undefined;
+    try {
+      text = readFile(path);
+    } catch (err) {
+      problems.push(`MEDIC_CONFIG: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (text !== undefined) {
+      const parsed = parseConfigFile(text, path);
+      problems.push(...parsed.problems);
+      file = parsed.file;
+    }
+  }
+  if (e.success) {
+    const v = e.data;
+    const needsWebex = v.MEDIC_ROLE !== 'worker';
+    if (needsWebex && !v.WEBEX_TOKEN) problems.push('WEBEX_TOKEN: required for the web role (create a bot at developer.webex.com → My Apps), or run `npm run demo` to try Medic without one');
+    if (v.WEBEX_WEBHOOK_URL && !v.WEBEX_WEBHOOK_SECRET) problems.push('WEBEX_WEBHOOK_SECRET: required when WEBEX_WEBHOOK_URL is set, so Medic can verify X-Spark-Signature');
+  }
+  if (file && e.success) problems.push(...crossCheck(file));
+  if (problems.length > 0 || !e.success || !file) throw new ConfigError(problems);
+  return { env: e.data, file, configPath: path };
+}
+
+/** References between sections of the file. */
+function crossCheck(file: FileConfig): string[] {
+  const problems: string[] = [];
+  const envNames = Object.keys(file.environments);
+  const known = (p: string) => p === '*' || p.includes('*') || envNames.includes(p);
+  file.access.forEach((rule, i) => {
+    rule.envs?.forEach((env, j) => {
+      if (!known(env)) problems.push(`access.${i}.envs.${j}: no environment named \`${env}\` (known: ${envNames.join(', ') || 'none'})`);
+    });
+  });
+  for (const [room, s] of Object.entries(file.spaces)) {
+    s.envs.forEach((env, j) => {
+      if (!known(env)) problems.push(`spaces.${room}.envs.${j}: no environment named \`${env}\``);
+    });
+  }
+  return problems;
+}
