@@ -158,6 +158,8 @@ export interface LocalSpace {
   calls: string[];
   injectFault(f: Fault): void;
   deliveries: Delivery[];
+  /** Resolves with the first recorded delivery (past or future) matching pred, i.e. once the receiver answered. */
+  waitForDelivery(pred: (d: Delivery) => boolean, timeoutMs?: number): Promise<Delivery>;
   close(): Promise<void>;
 }
 
@@ -1036,6 +1038,23 @@ export async function createLocalSpace(opts: LocalSpaceOptions = {}): Promise<Lo
       faults.push({ ...f });
     },
     deliveries,
+    waitForDelivery(pred, timeoutMs = 10_000) {
+      const existing = deliveries.find(pred);
+      if (existing) return Promise.resolve(existing);
+      return new Promise<Delivery>((resolve, reject) => {
+        const onDelivery = (d: Delivery): void => {
+          if (!pred(d)) return;
+          clearTimeout(timer);
+          events.off('delivery', onDelivery);
+          resolve(d);
+        };
+        const timer = setTimeout(() => {
+          events.off('delivery', onDelivery);
+          reject(new Error(`local space: no matching webhook delivery within ${timeoutMs} ms (${deliveries.length} recorded)`));
+        }, timeoutMs);
+        events.on('delivery', onDelivery);
+      });
+    },
     async close() {
       // Let queued webhook deliveries finish (each is bounded by a timeout) so tests see every delivery recorded.
       await deliveryChain;
