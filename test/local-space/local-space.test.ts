@@ -72,7 +72,7 @@ describe('auth and errors', () => {
   it('rejects requests without the bot token with a Webex-shaped 401', async () => {
     const res = await fetch(`${space.hydraUrl}/people/me`);
     expect(res.status).toBe(401);
-    const body = await res.json();
+    const body = (await res.json()) as { message: string; trackingId: string };
     expect(body.message).toMatch(/access token/);
     expect(body.trackingId).toEqual(expect.any(String));
     const wrong = await fetch(`${space.hydraUrl}/people/me`, { headers: { authorization: 'Bearer nope' } });
@@ -94,7 +94,7 @@ describe('auth and errors', () => {
       body: '{"roomId":',
     });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).message).toMatch(/Malformed JSON/);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/Malformed JSON/);
   });
 });
 
@@ -218,11 +218,11 @@ describe('messages', () => {
     form.append('files', new Blob([bytes], { type: 'application/octet-stream' }), 'heap-summary.bin');
     const res = await fetch(`${space.hydraUrl}/messages`, { method: 'POST', headers: { authorization: `Bearer ${space.botToken}` }, body: form });
     expect(res.status).toBe(200);
-    const msg = await res.json();
+    const msg = (await res.json()) as { text: string; files: string[] };
     expect(msg.text).toBe('heap summary attached');
     expect(msg.files).toHaveLength(1);
     expect(msg.files[0]).toMatch(new RegExp(`^${space.hydraUrl}/contents/`));
-    expect(parseHydraId(msg.files[0].split('/').pop())?.kind).toBe('CONTENT');
+    expect(parseHydraId(msg.files[0].split('/').pop()!)?.kind).toBe('CONTENT');
     expect((await fetch(msg.files[0])).status).toBe(401);
     const file = await fetch(msg.files[0], { headers: { authorization: `Bearer ${space.botToken}` } });
     expect(file.status).toBe(200);

@@ -1,0 +1,166 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalSpace, type LocalSpace } from '../../src/local-space/local-space.js';
+import { launchBrowser } from '../support/browser.js';
+
+// The page at `/`, driven by a real Chromium: a person types, a tiny fake bot (a webhook receiver speaking the
+// REST API) answers with a card, the card is drawn by Microsoft's renderer, and its button submits as the other
+// demo user.
+
+interface WebhookEvent {
+  resource: string;
+  actorId: string;
+  data: { id: string; roomId: string; personId: string; messageId?: string };
+}
+
+const CARD = {
+  type: 'AdaptiveCard',
+  version: '1.3',
+  body: [
+    { type: 'TextBlock', text: 'Restart **tomcat** on api-1?', wrap: true, size: 'Medium', weight: 'Bolder' },
+    { type: 'FactSet', facts: [{ title: 'Target', value: 'api-1 (prod)' }, { title: 'Requested by', value: 'Alice Ops' }] },
+    { type: 'Input.Text', id: 'reason', placeholder: 'Reason (optional)' },
+  ],
+  actions: [
+    { type: 'Action.Submit', title: 'Approve', style: 'positive', data: { decision: 'approve', job: 'job-42' } },
+    { type: 'Action.Submit', title: 'Reject', style: 'destructive', data: { decision: 'reject', job: 'job-42' } },
+  ],
+};
+
+let space: LocalSpace;
+let bot: Server;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+let onAction: ((e: WebhookEvent) => void) | undefined;
+
+async function api(method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${space.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${space.botToken}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+beforeAll(async () => {
+  space = await createLocalSpace();
+  // The fake bot: on a message from a person, fetch it and answer in its thread with an approval card.
+  bot = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      res.writeHead(200).end();
+      const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as WebhookEvent;
+      if (event.resource === 'attachmentActions') {
+        onAction?.(event);
+        return;
+      }
+      if (event.data.personId === space.bot.id) return;
+      void (async () => {
+        const message = await api('GET', `/v1/messages/${event.data.id}`);
+        await api('POST', '/v1/messages', {
+          roomId: message.roomId,
+          parentId: message.id,
+          markdown: 'Approval needed: restart tomcat on api-1',
+          attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: CARD }],
+        });
+      })();
+    });
+  });
+  bot.listen(0, '127.0.0.1');
+  await once(bot, 'listening');
+  const botUrl = `http://127.0.0.1:${(bot.address() as AddressInfo).port}/hook`;
+  await api('POST', '/v1/webhooks', { name: 'page-test', targetUrl: botUrl, resource: 'messages', event: 'created' });
+  await api('POST', '/v1/webhooks', { name: 'page-test', targetUrl: botUrl, resource: 'attachmentActions', event: 'created' });
+  // Something to show as a file link.
+  const form = new FormData();
+  form.append('roomId', space.rooms.group.id);
+  form.append('markdown', 'Thread dump of `api-1` attached');
+  form.append('files', new Blob(['"main" #1 RUNNABLE\n']), 'threads-api-1.txt');
+  await fetch(`${space.hydraUrl}/messages`, { method: 'POST', headers: { authorization: `Bearer ${space.botToken}` }, body: form });
+
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((resolve) => (bot ? bot.close(() => resolve()) : resolve()));
+  await space?.close();
+});
+
+describe('the local space page', () => {
+  it('shows the rooms, the demo users and existing messages with file links', async () => {
+    await page.goto(space.url);
+    await page.waitForSelector('body[data-ready="true"]');
+    expect(await page.locator('#rooms .room').allTextContents()).toEqual([
+      expect.stringContaining('Medic demo'),
+      expect.stringContaining('Medic'),
+    ]);
+    expect(await page.locator('#user-switch option').allTextContents()).toEqual([
+      'Alice Ops (alice@example.com)',
+      'Bob Lead (bob@example.com)',
+    ]);
+    const file = page.locator('a.file', { hasText: 'threads-api-1.txt' });
+    await file.waitFor();
+    const href = await file.getAttribute('href');
+    const download = await fetch(`${space.url}${href}`);
+    expect(await download.text()).toBe('"main" #1 RUNNABLE\n');
+    // Markdown is rendered, not shown raw.
+    expect(await page.locator('.msg-text code', { hasText: 'api-1' }).count()).toBe(1);
+  });
+
+  it('sends what Alice types, renders the bot\'s card in the thread, and submits it as Bob', async () => {
+    await page.fill('#composer', 'restart tomcat on api-1 <b>now</b>');
+    await page.press('#composer', 'Enter');
+
+    const asked = await space.waitForMessage((m) => m.personEmail === 'alice@example.com' && (m.text ?? '').includes('restart tomcat'));
+    expect(asked).toMatchObject({ roomId: space.rooms.group.id, text: 'Medic restart tomcat on api-1 <b>now</b>', mentionedPeople: [space.bot.id] });
+    // The user's text is escaped, never interpreted as HTML.
+    const mine = page.locator(`.msg[data-id="${asked.id}"] .msg-text`).first();
+    await mine.waitFor();
+    expect(await mine.textContent()).toBe('Medic restart tomcat on api-1 <b>now</b>');
+    expect(await page.locator(`.msg[data-id="${asked.id}"] .msg-text b`).count()).toBe(0);
+
+    const cardMessage = await space.waitForMessage((m) => m.parentId === asked.id);
+    const card = page.locator(`.msg[data-id="${asked.id}"] .thread .msg[data-id="${cardMessage.id}"] .ac-adaptiveCard`);
+    await card.waitFor();
+    expect(await card.textContent()).toContain('Restart tomcat on api-1?');
+    expect(await card.locator('strong', { hasText: 'tomcat' }).count()).toBe(1);
+
+    await page.selectOption('#user-switch', 'bob@example.com');
+    await card.locator('input').first().fill('load is low');
+    const arrived = new Promise<WebhookEvent>((resolve) => (onAction = resolve));
+    await card.locator('button', { hasText: 'Approve' }).click();
+    const event = await arrived;
+    const bob = space.users.find((u) => u.emails[0] === 'bob@example.com')!;
+    expect(event.actorId).toBe(bob.id);
+    expect(event.data).toMatchObject({ messageId: cardMessage.id, personId: bob.id, roomId: space.rooms.group.id });
+    const action = await api('GET', `/v1/attachment/actions/${event.data.id}`);
+    expect(action.inputs).toEqual({ reason: 'load is low', decision: 'approve', job: 'job-42' });
+
+    await page.screenshot({ path: '/tmp/local-space.png' });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('keeps direct rooms per user: Bob sees his own direct room with the bot', async () => {
+    await page.locator('#rooms .room', { hasText: 'Direct message' }).click();
+    expect(await page.locator('#room-title').textContent()).toBe('Medic');
+    await page.fill('#composer', 'hello from bob');
+    await page.press('#composer', 'Enter');
+    const dm = await space.waitForMessage((m) => m.text === 'hello from bob');
+    expect(dm.roomId).toBe(space.rooms.direct['bob@example.com'].id);
+    expect(dm.mentionedPeople).toBeUndefined();
+    const reply = await space.waitForMessage((m) => m.parentId === dm.id);
+    await page.locator(`.msg[data-id="${reply.id}"] .ac-adaptiveCard`).waitFor();
+  });
+});
