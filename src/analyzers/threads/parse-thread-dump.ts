@@ -28,6 +28,7 @@ const HEADER_TAIL_NID = /\bnid=\S+(?:\s+lwp_id=\S+)?\s*([^[]*)/;
 const HEADER_TAIL_TID = /\btid=\S+\s*([^[]*)/;
 const LOCK_IN_LINE = /<(?:0x)?([0-9a-fA-F]+)>(?:.*?\(a ([^)]+)\))?/;
 const TIMESTAMP = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d/;
+const NOT_A_LOCK = /CountDownLatch|Semaphore|Phaser|Exchanger/;
 const DEADLOCK_HEADER = /^Found one Java-level deadlock/;
 const DEADLOCK_FOOTER = /^Found (\d+) deadlocks?\./;
 
@@ -132,8 +133,9 @@ function finishThread(d: ThreadDraft): ThreadInfo {
   let lock: LockRef | undefined;
   if (d.waitingToLock) [kind, lock] = ['monitor', d.waitingToLock];
   else if (d.relock && t.state === 'BLOCKED') [kind, lock] = ['monitor', d.relock];
-  // Parking on a Condition is waiting for a signal, not for a lock; only AQS `...Sync` objects can be owned.
-  else if (d.parking && /Sync$/.test(d.parking.type)) [kind, lock] = ['synchronizer', d.parking];
+  // Parking on a Condition is waiting for a signal, not for a lock; only AQS `...Sync` objects can be owned, and
+  // latches and semaphores, though AQS too, have no owner to blame.
+  else if (d.parking && /Sync$/.test(d.parking.type) && !NOT_A_LOCK.test(d.parking.type)) [kind, lock] = ['synchronizer', d.parking];
   if (kind && lock) t.waitingFor = { ...lock, kind };
   if (d.mounted.length > 0) t.frames = [...d.mounted, ...t.frames];
   return t;

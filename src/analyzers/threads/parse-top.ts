@@ -31,7 +31,9 @@ export function parseTopThreads(text: string): TopThreadRow[] {
     const tid = Number(parts[cols.pid]);
     const cpu = Number((parts[cols.cpu] ?? '').replace(',', '.'));
     if (!Number.isInteger(tid) || !Number.isFinite(cpu)) continue;
-    const command = cols.command >= 0 ? parts.slice(cols.command).join(' ') : '';
+    // COMMAND is normally last and may contain spaces (`GC Thread#0`); elsewhere it is one token.
+    const lastColumn = Math.max(cols.pid, cols.cpu, cols.time, cols.command);
+    const command = cols.command < 0 ? '' : cols.command === lastColumn ? parts.slice(cols.command).join(' ') : (parts[cols.command] ?? '');
     rows.set(tid, { tid, cpuPercent: cpu, cpuMs: cols.time >= 0 ? parseTopTime(parts[cols.time] ?? '') : 0, command });
   }
   return [...rows.values()];
