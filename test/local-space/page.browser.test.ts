@@ -65,11 +65,12 @@ beforeAll(async () => {
         const message = await api('GET', `/v1/messages/${event.data.id}`);
         await api('POST', '/v1/messages', {
           roomId: message.roomId,
-          parentId: message.id,
+          // Webex threads are one level deep: a message inside a thread is answered in that same thread.
+          parentId: message.parentId ?? message.id,
           markdown: 'Approval needed: restart tomcat on api-1',
           attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: CARD }],
         });
-      })();
+      })().catch((err: Error) => pageErrors.push(`fake bot: ${err.message}`));
     });
   });
   bot.listen(0, '127.0.0.1');
@@ -152,6 +153,29 @@ describe('the local space page', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('replies in a thread from the page and escapes markup in bot markdown', async () => {
+    const asked = space.messages({ roomId: space.rooms.group.id }).find((m) => m.personEmail === 'alice@example.com')!;
+    await page.locator(`.msg[data-id="${asked.id}"] > .msg-main > .reply-btn`).click();
+    expect(await page.locator('#reply-chip').isVisible()).toBe(true);
+    await page.fill('#composer', 'approved, watching the graphs');
+    await page.press('#composer', 'Enter');
+    const reply = await space.waitForMessage((m) => (m.text ?? '').endsWith('approved, watching the graphs'));
+    expect(reply).toMatchObject({ parentId: asked.id, personEmail: 'bob@example.com' });
+    await page.locator(`.msg[data-id="${asked.id}"] .thread .msg[data-id="${reply.id}"]`).waitFor();
+    expect(await page.locator('#reply-chip').isVisible()).toBe(false);
+
+    const hostile = await api('POST', '/v1/messages', {
+      roomId: space.rooms.group.id,
+      markdown: '**careful** <img src=x onerror="window.pwned=1"> [docs](javascript:alert(1)) [ok](https://example.com/a)',
+    });
+    const body = page.locator(`.msg[data-id="${hostile.id}"] .msg-text`);
+    await body.waitFor();
+    expect(await body.locator('strong').textContent()).toBe('careful');
+    expect(await body.locator('img').count()).toBe(0);
+    expect(await body.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))).toEqual(['https://example.com/a']);
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+  });
+
   it('keeps direct rooms per user: Bob sees his own direct room with the bot', async () => {
     await page.locator('#rooms .room', { hasText: 'Direct message' }).click();
     expect(await page.locator('#room-title').textContent()).toBe('Medic');
@@ -162,5 +186,6 @@ describe('the local space page', () => {
     expect(dm.mentionedPeople).toBeUndefined();
     const reply = await space.waitForMessage((m) => m.parentId === dm.id);
     await page.locator(`.msg[data-id="${reply.id}"] .ac-adaptiveCard`).waitFor();
+    expect(pageErrors).toEqual([]);
   });
 });
