@@ -1,0 +1,238 @@
+/**
+ * Dominator tree, retained sizes and shortest GC-root paths over the CSR object graph. Every algorithm here is
+ * iterative: heaps hold linked lists millions of nodes deep, and JS recursion dies at ~10 k frames.
+ */
+
+export interface ObjectGraph {
+  /** Objects; node `n` is the virtual root above all GC roots. */
+  n: number;
+  /** CSR: out-edges of v are edges[starts[v] .. starts[v+1]). */
+  starts: Uint32Array;
+  edges: Uint32Array;
+  /** Implicit edge from every object to its class object (−1 when the class has none). */
+  classNode: Int32Array;
+  cls: Int32Array;
+  roots: Uint32Array;
+  weak: Int32Array;
+}
+
+export interface DominatorResult {
+  /** Immediate dominator per node (node n = virtual root; −1 = unreachable). */
+  idom: Int32Array;
+  /** Reachable nodes in DFS preorder, virtual root first. */
+  preorder: Uint32Array;
+}
+
+/** SEMI-NCA (Georgiadis): Lengauer-Tarjan's semidominators without buckets, then a nearest-common-ancestor walk. */
+export function computeDominators(g: ObjectGraph): DominatorResult {
+  const { n, starts, edges, classNode, cls, roots } = g;
+  const num = new Int32Array(n + 1); // node → preorder number (1-based), 0 = not visited
+  const vertex = new Uint32Array(n + 2);
+  const parent = new Int32Array(n + 2);
+  const stackNode = new Int32Array(n + 1);
+  const stackCur = new Float64Array(n + 1);
+  let count = 0;
+  // Cursor −1 = the implicit class edge is next; otherwise an index into edges (or roots for the virtual root).
+  let sp = 0;
+  num[n] = ++count;
+  vertex[count] = n;
+  stackNode[0] = n;
+  stackCur[0] = 0;
+  sp = 1;
+  while (sp > 0) {
+    const v = stackNode[sp - 1];
+    const c = stackCur[sp - 1];
+    let w: number;
+    if (v === n) {
+      if (c >= roots.length) {
+        sp--;
+        continue;
+      }
+      w = roots[c];
+      stackCur[sp - 1] = c + 1;
+    } else if (c === -1) {
+      w = classNode[cls[v]];
+      stackCur[sp - 1] = starts[v];
+    } else if (c < starts[v + 1]) {
+      w = edges[c];
+      stackCur[sp - 1] = c + 1;
+    } else {
+      sp--;
+      continue;
+    }
+    if (w >= 0 && num[w] === 0) {
+      num[w] = ++count;
+      vertex[count] = w;
+      parent[count] = num[v];
+      stackNode[sp] = w;
+      stackCur[sp] = -1;
+      sp++;
+    }
+  }
+  const nr = count;
+
+  // Predecessors in preorder-number space, reachable nodes only.
+  const predStart = new Uint32Array(nr + 2);
+  for (let i = 1; i <= nr; i++) {
+    const v = vertex[i];
+    if (v === n) {
+      for (let k = 0; k < roots.length; k++) predStart[num[roots[k]] + 1]++;
+      continue;
+    }
+    const c = classNode[cls[v]];
+    if (c >= 0) predStart[num[c] + 1]++;
+    for (let k = starts[v], e = starts[v + 1]; k < e; k++) predStart[num[edges[k]] + 1]++;
+  }
+  for (let i = 1; i <= nr + 1; i++) predStart[i] += predStart[i - 1];
+  const preds = new Uint32Array(predStart[nr + 1]);
+  const fill = predStart.slice(0, nr + 1);
+  for (let i = 1; i <= nr; i++) {
+    const v = vertex[i];
+    if (v === n) {
+      for (let k = 0; k < roots.length; k++) preds[fill[num[roots[k]]]++] = i;
+      continue;
+    }
+    const c = classNode[cls[v]];
+    if (c >= 0) preds[fill[num[c]]++] = i;
+    for (let k = starts[v], e = starts[v + 1]; k < e; k++) preds[fill[num[edges[k]]]++] = i;
+  }
+
+  const semi = new Int32Array(nr + 1);
+  const label = new Int32Array(nr + 1);
+  const anc = new Int32Array(nr + 1);
+  const cstack = new Int32Array(nr + 1);
+  for (let i = 1; i <= nr; i++) {
+    semi[i] = i;
+    label[i] = i;
+  }
+  for (let w = nr; w >= 2; w--) {
+    let s = semi[w];
+    for (let k = predStart[w], e = predStart[w + 1]; k < e; k++) {
+      const p = preds[k];
+      let u = p;
+      if (anc[p] !== 0) {
+        // Iterative path compression (the textbook version recurses).
+        let x = p;
+        let csp = 0;
+        while (anc[anc[x]] !== 0) {
+          cstack[csp++] = x;
+          x = anc[x];
+        }
+        while (csp > 0) {
+          const y = cstack[--csp];
+          const a = anc[y];
+          if (semi[label[a]] < semi[label[y]]) label[y] = label[a];
+          anc[y] = anc[a];
+        }
+        u = label[p];
+      }
+      if (semi[u] < s) s = semi[u];
+    }
+    semi[w] = s;
+    anc[w] = parent[w];
+  }
+  const idomNum = parent; // reuse: starts as the DFS parent
+  for (let i = 2; i <= nr; i++) {
+    let d = idomNum[i];
+    while (d > semi[i]) d = idomNum[d];
+    idomNum[i] = d;
+  }
+  const idom = new Int32Array(n + 1).fill(-1);
+  for (let i = 2; i <= nr; i++) idom[vertex[i]] = vertex[idomNum[i]];
+  idom[n] = n;
+  const preorder = vertex.slice(1, nr + 1);
+  return { idom, preorder };
+}
+
+/** Retained size of every node: its shallow size plus what it dominates (reverse preorder accumulation). */
+export function computeRetained(n: number, dom: DominatorResult, shallow: Uint32Array): Float64Array {
+  const retained = new Float64Array(n + 1);
+  const { idom, preorder } = dom;
+  for (let i = 1; i < preorder.length; i++) retained[preorder[i]] = shallow[preorder[i]];
+  for (let i = preorder.length - 1; i >= 1; i--) {
+    const v = preorder[i];
+    retained[idom[v]] += retained[v];
+  }
+  return retained;
+}
+
+/** Children lists of the dominator tree (CSR). */
+export function dominatorChildren(n: number, idom: Int32Array): { start: Uint32Array; child: Uint32Array } {
+  const start = new Uint32Array(n + 2);
+  for (let v = 0; v < n; v++) if (idom[v] >= 0) start[idom[v] + 1]++;
+  for (let i = 1; i <= n + 1; i++) start[i] += start[i - 1];
+  const child = new Uint32Array(start[n + 1]);
+  const fill = start.slice(0, n + 1);
+  for (let v = 0; v < n; v++) if (idom[v] >= 0) child[fill[idom[v]]++] = v;
+  return { start, child };
+}
+
+/**
+ * Retained size per class = retained size of the set of all its instances: sum over instances that have no
+ * dominator-tree ancestor of the same class (those are already inside an ancestor's retained size).
+ */
+export function classRetained(n: number, classes: number, cls: Int32Array, retained: Float64Array, kids: { start: Uint32Array; child: Uint32Array }): Float64Array {
+  const out = new Float64Array(classes);
+  const active = new Int32Array(classes);
+  const stackNode = new Uint32Array(n + 1);
+  const stackCur = new Uint32Array(n + 1);
+  let sp = 0;
+  stackNode[0] = n;
+  stackCur[0] = kids.start[n];
+  sp = 1;
+  while (sp > 0) {
+    const v = stackNode[sp - 1];
+    const c = stackCur[sp - 1];
+    if (c < kids.start[v + 1]) {
+      stackCur[sp - 1] = c + 1;
+      const w = kids.child[c];
+      const k = cls[w];
+      if (active[k] === 0) out[k] += retained[w];
+      active[k]++;
+      stackNode[sp] = w;
+      stackCur[sp] = kids.start[w];
+      sp++;
+    } else {
+      if (v !== n) active[cls[v]]--;
+      sp--;
+    }
+  }
+  return out;
+}
+
+/**
+ * Breadth-first search from all GC roots, skipping `Reference.referent` edges (as MAT's path queries do).
+ * Returns the BFS parent of every node: −2 for a root, −1 for unreached.
+ */
+export function shortestPathParents(g: ObjectGraph): Int32Array {
+  const { n, starts, edges, classNode, cls, roots, weak } = g;
+  const par = new Int32Array(n).fill(-1);
+  const queue = new Uint32Array(n);
+  let head = 0;
+  let tail = 0;
+  for (let k = 0; k < roots.length; k++) {
+    const r = roots[k];
+    if (par[r] === -1) {
+      par[r] = -2;
+      queue[tail++] = r;
+    }
+  }
+  while (head < tail) {
+    const v = queue[head++];
+    const c = classNode[cls[v]];
+    if (c >= 0 && par[c] === -1) {
+      par[c] = v;
+      queue[tail++] = c;
+    }
+    let e = starts[v + 1];
+    if ((weak[v >>> 5] >>> (v & 31)) & 1) e--;
+    for (let k = starts[v]; k < e; k++) {
+      const w = edges[k];
+      if (par[w] === -1) {
+        par[w] = v;
+        queue[tail++] = w;
+      }
+    }
+  }
+  return par;
+}
