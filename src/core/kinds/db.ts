@@ -1,0 +1,108 @@
+import type { ResultBase } from '../jobs.js';
+import type { PgHealthThresholds, PgSignalOutcome, PgSnapshot, RdsMetrics } from '../pg-port.js';
+
+/** `db health <env>[/<db>]`: no `db` means every database of the environment, in one summary. */
+export interface DbHealthRequest {
+  kind: 'db.health';
+  env: string;
+  db?: string;
+}
+
+/** `db cancel <env>/<db> <pid>` (risk change): pg_cancel_backend. */
+export interface DbCancelRequest {
+  kind: 'db.cancel';
+  env: string;
+  db: string;
+  pid: number;
+}
+
+/** `db kill <env>/<db> <pid>` (risk destructive): pg_terminate_backend. */
+export interface DbKillRequest {
+  kind: 'db.kill';
+  env: string;
+  db: string;
+  pid: number;
+}
+
+/** `unknown`: Medic could not see enough to grade (missing privilege, extension, metric); never shown as ok. */
+export type CheckStatus = 'ok' | 'warn' | 'critical' | 'unknown';
+
+export const CHECK_STATUS_RANK: Record<CheckStatus, number> = { critical: 3, warn: 2, unknown: 1, ok: 0 };
+
+export type DbCheckId =
+  | 'connect'
+  | 'long-running'
+  | 'idle-in-transaction'
+  | 'blocking'
+  | 'connections'
+  | 'cache-hit'
+  | 'dead-tuples'
+  | 'table-bloat'
+  | 'index-bloat'
+  | 'wraparound'
+  | 'unused-indexes'
+  | 'duplicate-indexes'
+  | 'invalid-indexes'
+  | 'invalid-constraints'
+  | 'sequences'
+  | 'slow-queries'
+  | 'replication'
+  | 'replication-slots'
+  | 'rds-cpu'
+  | 'rds-storage'
+  | 'rds-connections'
+  | 'rds-replica-lag'
+  | 'rds-metrics';
+
+/** One graded check. `title` is one line a person reads; `details` are the rows behind it (already clipped). */
+export interface DbCheck {
+  id: DbCheckId;
+  status: CheckStatus;
+  title: string;
+  details: string[];
+  /** Backends the check is about (long-running queries), so the card can offer cancel/kill. */
+  pids?: number[];
+}
+
+export interface DbReport {
+  db: string;
+  /** host:port from the connection URL, never credentials. */
+  endpoint?: string;
+  /** The worst status of its checks. */
+  status: CheckStatus;
+  /** Worst first. */
+  checks: DbCheck[];
+  snapshot?: PgSnapshot;
+  rds?: RdsMetrics;
+  /** Set when the database could not be checked at all (unreachable, no secret). */
+  error?: { message: string; hint?: string };
+}
+
+export interface DbHealthResult extends ResultBase {
+  kind: 'db.health';
+  env: string;
+  /** Set for a single-database request. */
+  db?: string;
+  status: CheckStatus;
+  /** One per database, worst first. */
+  reports: DbReport[];
+  /** The thresholds the grades used, so the card and attachment can say what "warn" meant. */
+  thresholds: PgHealthThresholds;
+}
+
+export interface DbSignalResult<K extends 'db.cancel' | 'db.kill'> extends ResultBase {
+  kind: K;
+  env: string;
+  db: string;
+  pid: number;
+  outcome: PgSignalOutcome;
+}
+
+export type DbCancelResult = DbSignalResult<'db.cancel'>;
+export type DbKillResult = DbSignalResult<'db.kill'>;
+
+export function worstStatus(statuses: Iterable<CheckStatus>): CheckStatus {
+  let worst: CheckStatus = 'ok';
+  for (const s of statuses) if (CHECK_STATUS_RANK[s] > CHECK_STATUS_RANK[worst]) worst = s;
+  return worst;
+}
