@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalSpace, type LocalSpace } from '../../src/local-space/local-space.js';
 import { parseHydraId } from '../../src/local-space/webex-ids.js';
 
@@ -260,6 +260,11 @@ describe('fault injection', () => {
 });
 
 describe('webhooks', () => {
+  // Each test registers its own webhooks; leftovers would add deliveries to the next test's receiver.
+  afterEach(async () => {
+    for (const w of space.webhooks()) await api('DELETE', `/v1/webhooks/${w.id}`);
+  });
+
   it('supports create, read, update, list and delete', async () => {
     const created = await api('POST', '/v1/webhooks', { name: 'crud', targetUrl: `${receiverUrl}/crud`, resource: 'rooms', event: 'created' });
     expect(created.json).toMatchObject({ name: 'crud', status: 'active', createdBy: space.bot.id, ownedBy: 'creator' });
@@ -315,8 +320,6 @@ describe('webhooks', () => {
     // The action itself carries the inputs, fetched by id as the framework does.
     expect((await api('GET', `/v1/attachment/actions/${action.id}`)).json.inputs).toEqual({ choice: 'yes' });
     expect(space.deliveries.slice(-3).map((d) => d.status)).toEqual([200, 200, 200]);
-
-    for (const w of space.webhooks()) await api('DELETE', `/v1/webhooks/${w.id}`);
   });
 
   it('records a failing receiver\'s status and sends no signature without a secret', async () => {
@@ -329,6 +332,5 @@ describe('webhooks', () => {
     const delivery = await space.waitForDelivery((d) => d.webhookId === hook.id);
     expect(delivery).toMatchObject({ status: 500, signature: undefined, resource: 'messages', event: 'created' });
     expect(delivery.body).toBe(r.raw.toString('utf8'));
-    await api('DELETE', `/v1/webhooks/${hook.id}`);
   });
 });
