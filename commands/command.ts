@@ -23,6 +23,8 @@ export interface CommandInput {
   /** Free text after `because`, the reason a person gives for a risky action. */
   reason?: string;
   inventory: Inventory;
+  /** When the request reached Medic (ms since epoch). */
+  receivedAt: number;
 }
 
 /** What parsing a command produced: a job to run, or an answer computed at once (help, jobs). */

@@ -4,7 +4,7 @@ import { usage, type Command, type CommandInput } from './command.js';
 
 export interface ParsedCommand {
   command: Command;
-  input: Omit<CommandInput, 'inventory'>;
+  input: Omit<CommandInput, 'inventory' | 'receivedAt'>;
 }
 
 const MAX_TEXT = 2000;

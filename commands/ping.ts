@@ -6,5 +6,5 @@ export const ping = defineCommand({
   examples: ['ping'],
   minRole: 'viewer',
   args: [],
-  plan: () => ({ type: 'job', request: { kind: 'system.ping', receivedAt: 0 }, risk: 'read', summary: 'ping' }),
+  plan: ({ receivedAt }) => ({ type: 'job', request: { kind: 'system.ping', receivedAt }, risk: 'read', summary: 'ping' }),
 });

@@ -30,3 +30,21 @@ export function errorRef(): string {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** The chat platform asked us to slow down; retry after `retryAfterMs`. */
+export class RateLimitedError extends Error {
+  override readonly name = 'RateLimitedError';
+  constructor(readonly retryAfterMs: number, message = `rate limited; retry after ${retryAfterMs} ms`) {
+    super(message);
+  }
+}
+
+/** The platform refused the request for good (4xx other than 429): retrying cannot help. */
+export class PermanentError extends Error {
+  override readonly name = 'PermanentError';
+}
+
+/** A job failure that retrying cannot fix (already reported to the person). */
+export class NonRetryableError extends Error {
+  override readonly name = 'NonRetryableError';
+}

@@ -27,6 +27,8 @@ export type InboundEvent =
       /** The card message whose button was pressed. */
       messageId: string;
       roomId: string;
+      /** Thread of the card message, so answers stay in it. */
+      parentId?: string;
       person: PersonRef;
       inputs: Record<string, unknown>;
       receivedAt: number;

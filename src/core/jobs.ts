@@ -1,5 +1,6 @@
 import type { PingRequest, PingResult } from './kinds/system.js';
 import type { Actor, ReplyTo, Risk } from './identity.js';
+export type { ResultAttachment, ResultBase } from './result.js';
 
 /**
  * Every kind of job Medic runs, with its request and result. Adding a kind here without its runbook
@@ -16,19 +17,6 @@ export type JobResultOf<K extends JobKind> = JobKinds[K]['result'];
 export type JobRequest = { [K in JobKind]: JobRequestOf<K> }[JobKind];
 /** A typed result, discriminated on `kind`. */
 export type JobResult = { [K in JobKind]: JobResultOf<K> }[JobKind];
-
-/** A file a result carries (full report, raw dump); the reply stage attaches it in the thread. */
-export interface ResultAttachment {
-  name: string;
-  contentType: string;
-  content: string;
-}
-
-/** Fields every result has besides its kind-specific data. */
-export interface ResultBase {
-  summary: string;
-  attachments?: ResultAttachment[];
-}
 
 /** What travels on the `runbooks` queue: the request plus who asked and where the answer goes. Never secrets. */
 export interface RunbookJobData {

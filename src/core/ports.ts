@@ -15,6 +15,8 @@ export interface OutgoingMessage {
   text: string;
   card?: unknown;
   file?: OutgoingFile;
+  /** When the event this answers reached Medic, for the reply-latency metric. */
+  causedAt?: number;
 }
 
 /** The chat platform as the rest of Medic sees it. The Webex adapter implements it. */
@@ -60,3 +62,14 @@ export interface RunbookOutcome {
 }
 
 export type { Actor, ReplyTo };
+
+/** One runbook job as the queue hands it to the use-case. */
+export interface RunbookJobInfo {
+  id: string;
+  data: RunbookJobData;
+  /** True when no retry will follow a failure (last attempt, or a job that runs once). */
+  finalAttempt: boolean;
+  signal: AbortSignal;
+  /** Reports progress to the queue (a fraction 0..1). */
+  reportProgress?: (fraction: number) => Promise<void>;
+}

@@ -4,15 +4,13 @@ import type { InboundEvent } from '../core/inbound.js';
 import type { JobResult, JobState, JobView, RunbookJobData } from '../core/jobs.js';
 import type { OutgoingMessage, ReplyQueue, RunbookQueue } from '../core/ports.js';
 import type { Risk } from '../core/identity.js';
-import { jobIdFor } from './job-ids.js';
+import { createHash } from 'node:crypto';
 
 export const QUEUE_NAMES = { inbound: 'inbound', runbooks: 'runbooks', replies: 'replies' } as const;
 
 /** A reply as stored in Redis: file bytes as base64 (job data is JSON). */
 export interface ReplyJobData extends Omit<OutgoingMessage, 'file'> {
   file?: { name: string; contentType: string; base64: string };
-  /** When the event that caused this reply was received, for the reply-latency metric. */
-  causedAt?: number;
 }
 
 export interface MedicQueues {
@@ -54,8 +52,10 @@ export function createMedicQueues(connection: Redis, prefix: string): MedicQueue
   };
 }
 
+/** Inbound job id from the Webex id (hashed: BullMQ forbids ':' and ids should stay short). */
 export function inboundJobId(event: InboundEvent): string {
-  return event.type === 'message' ? jobIdFor('m', event.messageId) : jobIdFor('a', event.actionId);
+  const source = event.type === 'message' ? event.messageId : event.actionId;
+  return `${event.type === 'message' ? 'm' : 'a'}-${createHash('sha256').update(source).digest('base64url').slice(0, 16)}`;
 }
 
 /**

@@ -106,3 +106,34 @@ export function worstStatus(statuses: Iterable<CheckStatus>): CheckStatus {
   for (const s of statuses) if (CHECK_STATUS_RANK[s] > CHECK_STATUS_RANK[worst]) worst = s;
   return worst;
 }
+
+/** 1536 → "1.5 KiB": sizes as a person reads them in cards and reports. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = Math.abs(bytes);
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  const s = i === 0 ? String(Math.round(v)) : v >= 100 ? v.toFixed(0) : v.toFixed(1);
+  return `${bytes < 0 ? '-' : ''}${s} ${units[i]}`;
+}
+
+/** 3723 → "1 h 2 min": durations as a person reads them. */
+export function formatSeconds(sec: number): string {
+  const s = Math.max(0, Math.round(sec));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+}
+
+export function formatPercent(ratio: number, digits = 1): string {
+  return `${(ratio * 100).toFixed(digits)} %`;
+}
+
+/** The `db cancel` / `db kill` text a card button prefills; the same grammar commands/db.ts parses. */
+export function dbSignalCommand(verb: 'cancel' | 'kill', env: string, db: string, pid: number): string {
+  return `db ${verb} ${env}/${db} ${pid}`;
+}

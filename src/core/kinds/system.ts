@@ -1,3 +1,5 @@
+import type { ResultBase } from '../result.js';
+
 /** `ping`: a round trip through the whole pipeline. */
 export interface PingRequest {
   kind: 'system.ping';
@@ -5,9 +7,8 @@ export interface PingRequest {
   receivedAt: number;
 }
 
-export interface PingResult {
+export interface PingResult extends ResultBase {
   kind: 'system.ping';
-  summary: string;
   receivedAt: number;
   startedAt: number;
   finishedAt: number;

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { userErrorCard } from '../../cards/error-card.js';
+import type { InboundEvent } from '../core/inbound.js';
+import type { AppDeps } from './app-deps.js';
+import { handleCommandText, say } from './handle-message.js';
+
+/**
+ * What a card button may submit. The card builders put exactly these shapes in `Action.Submit.data`;
+ * anything else (an old card, a forged submit) is answered politely and ignored.
+ */
+export const CardSubmitSchema = z.discriminatedUnion('medic', [
+  /** Run a suggested next command as the person who pressed, e.g. from the health matrix. */
+  z.object({ medic: z.literal('prefill'), text: z.string().min(1).max(500) }),
+]);
+export type CardSubmit = z.infer<typeof CardSubmitSchema>;
+
+export async function handleCardAction(event: Extract<InboundEvent, { type: 'action' }>, deps: AppDeps): Promise<void> {
+  const replyTo = { roomId: event.roomId, parentId: event.parentId ?? event.messageId };
+  const parsed = CardSubmitSchema.safeParse(event.inputs);
+  if (!parsed.success) {
+    deps.log.warn({ actionId: event.actionId, inputs: Object.keys(event.inputs) }, 'unrecognised card submit');
+    await say(deps, replyTo, userErrorCard('That button belongs to a card I no longer understand.', 'Type the command again, e.g. `help`.'));
+    return;
+  }
+  const submit = parsed.data;
+  switch (submit.medic) {
+    case 'prefill':
+      await handleCommandText({ sourceId: event.actionId, text: submit.text, person: event.person, replyTo, receivedAt: event.receivedAt }, deps);
+      return;
+  }
+}

@@ -1,0 +1,82 @@
+import { resultCard } from '../../cards/index.js';
+import { internalErrorCard, userErrorCard } from '../../cards/error-card.js';
+import { RUNBOOKS } from '../runbooks/index.js';
+import { errorMessage, errorRef, isUserError, NonRetryableError } from '../core/errors.js';
+import { actorLabel } from '../core/identity.js';
+import type { Inventory } from '../core/inventory.js';
+import type { JobResult, RunbookJobData } from '../core/jobs.js';
+import type { Clock, Logger, ReplyQueue, RunbookJobInfo } from '../core/ports.js';
+import type { Runbook, RunbookContext, RunbookServices } from '../core/runbook.js';
+
+export interface RunRunbookDeps {
+  inventory: Inventory;
+  services: RunbookServices;
+  replies: ReplyQueue;
+  clock: Clock;
+  log: Logger;
+  workerId: string;
+}
+
+/**
+ * Runs one runbook job: the runbook, then its result card in the requester's thread. A user error becomes a card
+ * and is not retried; an internal error is retried when the job allows it and reported once, on the last attempt.
+ */
+export async function runRunbookJob(job: RunbookJobInfo, deps: RunRunbookDeps): Promise<JobResult> {
+  const { request, replyTo } = job.data;
+  const log = deps.log.child({ jobId: job.id, kind: request.kind });
+  let lastProgressPost = 0;
+  const ctx: RunbookContext = {
+    jobId: job.id,
+    actor: job.data.actor,
+    signal: job.signal,
+    inventory: deps.inventory,
+    services: deps.services,
+    log,
+    clock: deps.clock,
+    workerId: deps.workerId,
+    async progress(note, fraction) {
+      if (fraction !== undefined) await job.reportProgress?.(fraction);
+      // A long job tells the thread how it goes about every 10 s, never more often.
+      const now = deps.clock.now();
+      if (replyTo && now - lastProgressPost >= 10_000) {
+        lastProgressPost = now;
+        await deps.replies.enqueueReply({ roomId: replyTo.roomId, parentId: replyTo.parentId, text: `⏳ ${job.id}: ${note}` });
+      }
+    },
+  };
+  const runbook = RUNBOOKS[request.kind] as Runbook<typeof request.kind>;
+  const started = deps.clock.now();
+  log.info({ actor: actorLabel(job.data.actor) }, 'runbook started');
+  try {
+    const result = await runbook(request as never, ctx);
+    log.info({ ms: deps.clock.now() - started, summary: result.summary }, 'runbook finished');
+    if (replyTo) {
+      const msg = resultCard(result, { jobId: job.id, requestedBy: actorLabel(job.data.actor), env: job.data.env, now: deps.clock.now() });
+      // Dedupe keys make a retried reply stage idempotent: the same job never posts its result twice.
+      await deps.replies.enqueueReply({ roomId: replyTo.roomId, parentId: replyTo.parentId, text: msg.text, card: msg.card }, { dedupeKey: `p-${job.id}` });
+      for (const [i, a] of (result.attachments ?? []).entries()) {
+        await deps.replies.enqueueReply(
+          { roomId: replyTo.roomId, parentId: replyTo.parentId, text: `📎 ${a.name} (job ${job.id})`, file: { name: a.name, contentType: a.contentType, data: Buffer.from(a.content, 'utf8') } },
+          { dedupeKey: `p-${job.id}-f${i}` },
+        );
+      }
+    }
+    return result;
+  } catch (e) {
+    if (isUserError(e)) {
+      log.info({ err: e.message }, 'runbook refused');
+      if (replyTo) {
+        const card = userErrorCard(e.message, e.hint);
+        await deps.replies.enqueueReply({ roomId: replyTo.roomId, parentId: replyTo.parentId, text: card.text, card: card.card }, { dedupeKey: `p-${job.id}-err` });
+      }
+      throw new NonRetryableError(e.message);
+    }
+    const ref = errorRef();
+    log.error({ err: e, ref, finalAttempt: job.finalAttempt }, `runbook failed: ${errorMessage(e)}`);
+    if (job.finalAttempt && replyTo) {
+      const card = internalErrorCard(`Job ${job.id} (${request.kind})`, ref);
+      await deps.replies.enqueueReply({ roomId: replyTo.roomId, parentId: replyTo.parentId, text: card.text, card: card.card }, { dedupeKey: `p-${job.id}-err` });
+    }
+    throw e;
+  }
+}

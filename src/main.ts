@@ -1,0 +1,181 @@
+import type { Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { COMMANDS } from '../commands/index.js';
+import type { AccessConfig } from './app/access.js';
+import type { AppDeps } from './app/app-deps.js';
+import { handleCardAction } from './app/handle-card-action.js';
+import { handleMessage } from './app/handle-message.js';
+import { runRunbookJob } from './app/run-runbook.js';
+import { ConfigError, loadConfig, type MedicConfig } from './config.js';
+import type { Executor } from './core/executor.js';
+import type { ChatPort, Logger } from './core/ports.js';
+import { systemClock } from './core/ports.js';
+import type { RunbookServices } from './core/runbook.js';
+import { createLocalExecutor } from './executors/local.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { createMedicQueues, createQueuePorts, enqueueInbound, type MedicQueues } from './queue/queues.js';
+import { assertRedisReachable, createRedis, RedisUnavailableError } from './queue/redis.js';
+import { startInboundWorker, startRepliesWorker, startRunbooksWorker, WORKER_ID } from './queue/workers.js';
+import { createHttpApp, listen } from './transport/http/http-server.js';
+import { createWebexBot, type WebexBot } from './transport/webex/webex-bot.js';
+import { createWebexChat } from './transport/webex/webex-rest.js';
+
+/** Test and demo seams: everything else comes from the configuration. */
+export interface MedicOverrides {
+  log?: Logger;
+  chat?: ChatPort;
+  executor?: Executor;
+  /** Builds the webhook URL once the HTTP port is known (port 0 in tests and the demo). */
+  webhookUrl?: (port: number) => string;
+}
+
+export interface RunningMedic {
+  port?: number;
+  queues: MedicQueues;
+  webex?: WebexBot;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+/** The composition root: the only place that builds clients and wires ports to adapters. */
+export async function startMedic(config: MedicConfig, overrides: MedicOverrides = {}): Promise<RunningMedic> {
+  const env = config.env;
+  const log = overrides.log ?? createLogger(env.LOG_LEVEL);
+  await assertRedisReachable(env.REDIS_URL);
+  const producer = createRedis(env.REDIS_URL, 'producer');
+  const workerConn = createRedis(env.REDIS_URL, 'worker');
+  for (const c of [producer, workerConn]) c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const queues = createMedicQueues(producer, env.MEDIC_QUEUE_PREFIX);
+  const ports = createQueuePorts(queues, producer);
+  const metrics = createMetrics();
+  metrics.setJobCounts(async () => ({
+    inbound: await queues.inbound.getJobCounts(),
+    runbooks: await queues.runbooks.getJobCounts(),
+    replies: await queues.replies.getJobCounts(),
+  }));
+
+  const access: AccessConfig = { access: config.file.access, spaces: config.file.spaces, inventory: config.file.environments };
+  const appDeps: AppDeps = { commands: COMMANDS, config: access, runbooks: ports, replies: ports, clock: systemClock, log };
+  const services: RunbookServices = { executor: overrides.executor ?? createLocalExecutor() };
+
+  const workers: Worker[] = [];
+  const common = { connection: workerConn, prefix: env.MEDIC_QUEUE_PREFIX, log };
+  let server: Server | undefined;
+  let webex: WebexBot | undefined;
+  const web = env.MEDIC_ROLE !== 'worker';
+
+  if (web) {
+    const chat = overrides.chat ?? createWebexChat({ apiUrl: env.WEBEX_API_URL, token: env.WEBEX_TOKEN! });
+    workers.push(
+      startInboundWorker({
+        ...common,
+        handle: (event) => (event.type === 'message' ? handleMessage(event, appDeps) : handleCardAction(event, appDeps)),
+      }) as unknown as Worker,
+      startRepliesWorker({ ...common, chat, queues, onDelivered: (ms) => ms !== undefined && metrics.replyLatency.observe(ms / 1000) }) as unknown as Worker,
+    );
+    const secret = env.WEBEX_WEBHOOK_SECRET;
+    const app = createHttpApp({
+      log,
+      metrics,
+      ready: async () => {
+        await producer.ping();
+      },
+      ...(secret ? { webex: { secret, deliver: async (body) => webex?.processWebhook(body) } } : {}),
+    });
+    server = await listen(app, env.PORT, env.HOST);
+    const port = (server.address() as { port: number }).port;
+    log.info({ port }, 'HTTP server listening');
+    const webhookUrl = env.WEBEX_WEBHOOK_URL ?? overrides.webhookUrl?.(port);
+    if (env.WEBEX_TOKEN) {
+      webex = createWebexBot({
+        token: env.WEBEX_TOKEN,
+        apiUrl: env.WEBEX_API_URL,
+        webhookUrl,
+        webhookSecret: secret,
+        log,
+        onEvent: async (event) => {
+          const { id, created } = await enqueueInbound(queues, producer, event);
+          if (!created) log.info({ jobId: id }, 'duplicate Webex delivery ignored');
+        },
+      });
+      await webex.start();
+    }
+  }
+  if (env.MEDIC_ROLE !== 'web') {
+    workers.push(
+      startRunbooksWorker({
+        ...common,
+        concurrency: env.MEDIC_WORKER_CONCURRENCY,
+        run: (info) => runRunbookJob(info, { inventory: config.file.environments, services, replies: ports, clock: systemClock, log, workerId: WORKER_ID }),
+      }) as unknown as Worker,
+    );
+  }
+  log.info({ role: env.MEDIC_ROLE, worker: WORKER_ID }, 'Medic started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('stopping: finishing active jobs');
+      await webex?.stop();
+      if (server) await new Promise<void>((r) => server!.close(() => r()));
+      // close() waits for active jobs to finish, so a SIGTERM during a deploy loses nothing.
+      await Promise.all(workers.map((w) => w.close()));
+      await queues.close();
+      await quit(producer);
+      await quit(workerConn);
+      log.info('stopped');
+    })());
+  return { port: server ? (server.address() as { port: number }).port : undefined, queues, webex, log, stop };
+}
+
+async function quit(r: Redis): Promise<void> {
+  await r.quit().catch(() => r.disconnect());
+}
+
+/** `npm start`: configuration from the environment only; exits with a clear message on a bad one. */
+export async function main(): Promise<void> {
+  let config: MedicConfig;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw e;
+  }
+  let medic: RunningMedic;
+  try {
+    medic = await startMedic(config);
+  } catch (e) {
+    if (e instanceof RedisUnavailableError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(69); // EX_UNAVAILABLE
+    }
+    throw e;
+  }
+  const shutdown = (signal: string) => {
+    medic.log.info({ signal }, 'shutdown requested');
+    const force = setTimeout(() => process.exit(1), 30_000);
+    force.unref();
+    medic.stop().then(
+      () => process.exit(0),
+      (err) => {
+        medic.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err) => {
+    process.stderr.write(`Medic failed to start: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  });
+}

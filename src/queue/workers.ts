@@ -1,0 +1,100 @@
+import { hostname } from 'node:os';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { NonRetryableError, PermanentError, RateLimitedError } from '../core/errors.js';
+import type { InboundEvent } from '../core/inbound.js';
+import type { JobResult, RunbookJobData } from '../core/jobs.js';
+import type { ChatPort, Logger, RunbookJobInfo } from '../core/ports.js';
+import { QUEUE_NAMES, type MedicQueues, type ReplyJobData } from './queues.js';
+
+export const WORKER_ID = `${hostname()}:${process.pid}`;
+
+export interface WorkerCommon {
+  connection: Redis;
+  prefix: string;
+  log: Logger;
+  concurrency?: number;
+}
+
+function attach<T, R>(worker: Worker<T, R>, log: Logger): void {
+  // Workers reconnect by themselves; log instead of crashing the process.
+  worker.on('error', (err) => log.error({ err, queue: worker.name }, 'worker error'));
+  worker.on('failed', (job, err) => log.warn({ jobId: job?.id, queue: worker.name, attemptsMade: job?.attemptsMade, err: err.message }, 'job failed'));
+}
+
+/** Maps failures that retrying cannot fix to BullMQ's UnrecoverableError. */
+function unrecoverable(e: unknown): unknown {
+  if (e instanceof NonRetryableError || e instanceof PermanentError) return new UnrecoverableError(e.message);
+  return e;
+}
+
+export function startInboundWorker(opts: WorkerCommon & { handle: (event: InboundEvent, jobId: string) => Promise<void> }): Worker<InboundEvent, void> {
+  const w = new Worker<InboundEvent, void>(
+    QUEUE_NAMES.inbound,
+    async (job) => {
+      try {
+        await opts.handle(job.data, job.id!);
+      } catch (e) {
+        throw unrecoverable(e);
+      }
+    },
+    { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency ?? 8 },
+  );
+  attach(w, opts.log);
+  return w;
+}
+
+export function startRunbooksWorker(opts: WorkerCommon & { run: (info: RunbookJobInfo) => Promise<JobResult> }): Worker<RunbookJobData, JobResult> {
+  const w = new Worker<RunbookJobData, JobResult>(
+    QUEUE_NAMES.runbooks,
+    async (job: Job<RunbookJobData, JobResult>, _token?: string, signal?: AbortSignal) => {
+      const attempts = job.opts.attempts ?? 1;
+      try {
+        return await opts.run({
+          id: job.id!,
+          data: job.data,
+          finalAttempt: job.attemptsMade + 1 >= attempts,
+          signal: signal ?? new AbortController().signal,
+          reportProgress: (f) => job.updateProgress(Math.round(f * 100)),
+        });
+      } catch (e) {
+        throw unrecoverable(e);
+      }
+    },
+    { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency ?? 4, lockDuration: 60_000 },
+  );
+  attach(w, opts.log);
+  return w;
+}
+
+/**
+ * Posts replies. A 429 pauses the whole queue for Retry-After (Webex limits per token); 5xx and network errors
+ * retry with backoff; a permanent refusal fails the job at once. A failed reply stays visible in the queue.
+ */
+export function startRepliesWorker(
+  opts: WorkerCommon & { chat: ChatPort; queues: MedicQueues; onDelivered?: (latencyMs: number | undefined) => void },
+): Worker<ReplyJobData, { id: string }> {
+  const w = new Worker<ReplyJobData, { id: string }>(
+    QUEUE_NAMES.replies,
+    async (job) => {
+      const { file, ...rest } = job.data;
+      try {
+        const sent = await opts.chat.send({ ...rest, file: file ? { name: file.name, contentType: file.contentType, data: Buffer.from(file.base64, 'base64') } : undefined });
+        opts.onDelivered?.(rest.causedAt ? Date.now() - rest.causedAt : undefined);
+        return sent;
+      } catch (e) {
+        if (e instanceof RateLimitedError) {
+          opts.log.warn({ jobId: job.id, retryAfterMs: e.retryAfterMs }, 'Webex rate limit: pausing replies');
+          await opts.queues.replies.rateLimit(e.retryAfterMs);
+          throw Worker.RateLimitError();
+        }
+        if (e instanceof PermanentError) opts.log.error({ jobId: job.id, roomId: rest.roomId, err: e.message }, 'reply refused by Webex; not retrying');
+        throw unrecoverable(e);
+      }
+    },
+    // One at a time keeps a thread's messages in order (result card before its attachment).
+    { connection: opts.connection, prefix: opts.prefix, concurrency: 1 },
+  );
+  attach(w, opts.log);
+  return w;
+}
