@@ -20,6 +20,7 @@ export class ByteWindow {
 
   private constructor(
     private readonly fd: number,
+    path: string,
     readonly fileSize: number,
     readonly gzip: boolean,
     windowBytes: number,
@@ -27,7 +28,7 @@ export class ByteWindow {
     this.buf = Buffer.allocUnsafe(windowBytes);
     if (gzip) {
       // A multi-member gzip (jcmd GC.heap_dump -gz) is inflated member after member by zlib's gunzip stream.
-      this.raw = createReadStream('', { fd, autoClose: false, start: 0, highWaterMark: 1 << 20 });
+      this.raw = createReadStream(path, { highWaterMark: 1 << 20 });
       const gunzip = createGunzip({ chunkSize: 1 << 20, finishFlush: zc.Z_SYNC_FLUSH });
       this.gz = this.raw.pipe(gunzip)[Symbol.asyncIterator]();
     }
@@ -41,7 +42,7 @@ export class ByteWindow {
     const gzip = head[0] === 0x1f && head[1] === 0x8b;
     // Small files do not need a 64 MB window.
     const w = Math.max(1 << 16, Math.min(windowBytes, gzip ? windowBytes : size + 16));
-    return new ByteWindow(fd, size, gzip, w);
+    return new ByteWindow(fd, path, size, gzip, w);
   }
 
   /** Share of the underlying file consumed so far, 0..1. */
