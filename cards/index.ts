@@ -1,5 +1,6 @@
 import type { JobKind, JobResult, JobResultOf } from '../src/core/jobs.js';
 import type { CardMessage } from './card-kit.js';
+import { dbCancelCard, dbHealthCard, dbKillCard } from './db-health-card.js';
 import { pingCard } from './ping-card.js';
 import type { ResultMeta } from './result-meta.js';
 
@@ -8,6 +9,9 @@ type ResultCards = { [K in JobKind]: (result: JobResultOf<K>, meta: ResultMeta) 
 /** One card builder per job kind; a kind without a card does not compile. */
 export const RESULT_CARDS: ResultCards = {
   'system.ping': pingCard,
+  'db.health': dbHealthCard,
+  'db.cancel': dbCancelCard,
+  'db.kill': dbKillCard,
 };
 
 export function resultCard(result: JobResult, meta: ResultMeta): CardMessage {

@@ -1,8 +1,9 @@
 import type { Command } from './command.js';
+import { dbCancel, dbHealth, dbKill } from './db.js';
 import { envs } from './envs.js';
 import { help } from './help.js';
 import { job, jobs } from './jobs.js';
 import { ping } from './ping.js';
 
 /** Every chat command. Help, parsing and suggestions are generated from this list. */
-export const COMMANDS: readonly Command[] = [help, ping, job, jobs, envs];
+export const COMMANDS: readonly Command[] = [help, ping, job, jobs, envs, dbHealth, dbCancel, dbKill];

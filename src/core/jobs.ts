@@ -1,3 +1,4 @@
+import type { DbCancelRequest, DbCancelResult, DbHealthRequest, DbHealthResult, DbKillRequest, DbKillResult } from './kinds/db.js';
 import type { PingRequest, PingResult } from './kinds/system.js';
 import type { Actor, ReplyTo, Risk } from './identity.js';
 export type { ResultAttachment, ResultBase } from './result.js';
@@ -8,6 +9,9 @@ export type { ResultAttachment, ResultBase } from './result.js';
  */
 export interface JobKinds {
   'system.ping': { request: PingRequest; result: PingResult };
+  'db.health': { request: DbHealthRequest; result: DbHealthResult };
+  'db.cancel': { request: DbCancelRequest; result: DbCancelResult };
+  'db.kill': { request: DbKillRequest; result: DbKillResult };
 }
 
 export type JobKind = keyof JobKinds;

@@ -1,6 +1,7 @@
 import type { Executor } from './executor.js';
 import type { Actor } from './identity.js';
 import type { Inventory } from './inventory.js';
+import type { PgPort } from './pg-port.js';
 import type { JobKind, JobRequestOf, JobResultOf } from './jobs.js';
 import type { Clock, Logger } from './ports.js';
 
@@ -10,6 +11,8 @@ import type { Clock, Logger } from './ports.js';
  */
 export interface RunbookServices {
   executor: Executor;
+  /** PostgreSQL checks and signals plus RDS metrics (`db.*` runbooks); absent when not configured. */
+  pg?: PgPort;
 }
 
 export interface RunbookContext {

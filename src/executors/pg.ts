@@ -459,6 +459,7 @@ async function collect(conn: PgConnection, opts: PgCollectOptions, options: PgEx
         { section: 'blocking', incomplete: true, message: `Blocking chains show other roles' sessions without their query text (no pg_monitor).` },
         { section: 'connections', incomplete: false, message: `Connection counts are complete, but client addresses of other roles' sessions are hidden (no pg_monitor).` },
         { section: 'tableBloat', incomplete: true, message: `Bloat estimates need pg_stats rows, which ${user} sees only for columns it may read; other tables are left out (no pg_monitor).` },
+        { section: 'indexBloat', incomplete: true, message: `Index bloat estimates are likewise limited to tables whose columns ${user} may read (no pg_monitor).` },
         { section: 'topQueries', incomplete: true, message: `pg_stat_statements shows other roles' query text as <insufficient privilege> (no pg_read_all_stats / pg_monitor).` },
       );
       if (!isReplica) notices.push({ section: 'replication', incomplete: true, message: `pg_stat_replication hides replica state and lag from ${user} (no pg_monitor).` });

@@ -1,8 +1,13 @@
 import type { JobKind } from '../core/jobs.js';
 import type { Runbook } from '../core/runbook.js';
+import { runDbHealth } from './db/db-health.js';
+import { runDbCancel, runDbKill } from './db/db-signal.js';
 import { runPing } from './system/ping.js';
 
 /** One runbook per job kind; a kind without a runbook does not compile. */
 export const RUNBOOKS: { [K in JobKind]: Runbook<K> } = {
   'system.ping': runPing,
+  'db.health': runDbHealth,
+  'db.cancel': runDbCancel,
+  'db.kill': runDbKill,
 };

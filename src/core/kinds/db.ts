@@ -1,4 +1,4 @@
-import type { ResultBase } from '../jobs.js';
+import type { ResultBase } from '../result.js';
 import type { PgHealthThresholds, PgSignalOutcome, PgSnapshot, RdsMetrics } from '../pg-port.js';
 
 /** `db health <env>[/<db>]`: no `db` means every database of the environment, in one summary. */
