@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { userErrorCard } from '../../cards/error-card.js';
 import type { InboundEvent } from '../core/inbound.js';
 import type { AppDeps } from './app-deps.js';
-import { handleCommandText, say } from './handle-message.js';
+import { handleCommandText } from './handle-message.js';
+import { say } from './say.js';
 
 /**
  * What a card button may submit. The card builders put exactly these shapes in `Action.Submit.data`;

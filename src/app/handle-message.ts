@@ -1,29 +1,22 @@
-import type { Command, CommandPlan, LocalAction } from '../../commands/command.js';
+import type { LocalAction } from '../../commands/command.js';
+import { submitJob } from './submit-job.js';
+import { say } from './say.js';
 import { parseCommand } from '../../commands/parse.js';
 import { type CardMessage } from '../../cards/card-kit.js';
 import { envsCard } from '../../cards/envs-card.js';
 import { internalErrorCard, permissionCard, userErrorCard } from '../../cards/error-card.js';
 import { commandHelpCard, helpCard } from '../../cards/help-card.js';
-import { acceptedCard, jobCard, jobsCard } from '../../cards/job-card.js';
+import { jobCard, jobsCard } from '../../cards/job-card.js';
 import { errorMessage, errorRef, isUserError, PermissionError, UserError } from '../core/errors.js';
 import { hasRole, type Actor } from '../core/identity.js';
 import type { InboundEvent, PersonRef } from '../core/inbound.js';
 import type { ReplyTo } from '../core/identity.js';
-import { jobIdFor } from './job-id.js';
-import { holdersOf, roleOf, spaceAllows, visibleEnvs } from './access.js';
+import { roleOf, visibleEnvs } from './access.js';
 import type { AppDeps } from './app-deps.js';
-
-/** Job kinds that answer at once; others get a "working on it" note first. */
-const INSTANT_KINDS = new Set(['system.ping']);
 
 /** Where replies to a message go: the thread it belongs to (Webex threads are one level deep). */
 export function threadOf(event: { roomId: string; messageId: string; parentId?: string }): ReplyTo {
   return { roomId: event.roomId, parentId: event.parentId ?? event.messageId };
-}
-
-/** Posts a card in the thread. */
-export async function say(deps: AppDeps, to: ReplyTo, msg: CardMessage, causedAt?: number): Promise<void> {
-  await deps.replies.enqueueReply({ roomId: to.roomId, parentId: to.parentId, text: msg.text, card: msg.card, causedAt });
 }
 
 export interface CommandRequest {
@@ -49,22 +42,11 @@ export async function handleCommandText(req: CommandRequest, deps: AppDeps): Pro
     const { command, input } = parseCommand(req.text, deps.commands);
     const plan = command.plan({ ...input, inventory: deps.config.inventory, receivedAt: req.receivedAt });
     if (plan.type === 'local') {
-      await say(deps, req.replyTo, await localAnswer(plan.action, req, deps), req.receivedAt);
+      await say(deps, req.replyTo, await localAnswer(plan.action, req, deps), { causedAt: req.receivedAt });
       return;
     }
-    authorize(command, plan, req, deps);
     const actor: Actor = { type: 'person', email: req.person.email, displayName: req.person.displayName, personId: req.person.id };
-    const jobId = jobIdFor(req.sourceId);
-    const { created } = await deps.runbooks.enqueueRunbook(jobId, {
-      request: plan.request,
-      actor,
-      replyTo: req.replyTo,
-      risk: plan.risk,
-      origin: req.text.slice(0, 500),
-      env: plan.env,
-    });
-    log.info({ jobId, kind: plan.request.kind, created }, 'runbook job enqueued');
-    if (created && !INSTANT_KINDS.has(plan.request.kind)) await say(deps, req.replyTo, acceptedCard(jobId, plan.summary));
+    await submitJob({ sourceId: req.sourceId, plan, actor, replyTo: req.replyTo, origin: req.text, command, reason: input.reason }, deps);
   } catch (e) {
     if (isUserError(e)) {
       log.info({ err: e.message }, 'request refused');
@@ -75,21 +57,6 @@ export async function handleCommandText(req: CommandRequest, deps: AppDeps): Pro
     const ref = errorRef();
     log.error({ err: e, ref }, `handling message failed: ${errorMessage(e)}`);
     await say(deps, req.replyTo, internalErrorCard('Handling your message', ref));
-  }
-}
-
-/** Role and space checks. Throws PermissionError naming the role and who holds it. */
-function authorize(command: Command, plan: Extract<CommandPlan, { type: 'job' }>, req: CommandRequest, deps: AppDeps): void {
-  const cfg = deps.config;
-  if (plan.env && !spaceAllows(cfg, req.replyTo.roomId, plan.env)) {
-    throw new UserError(`This space is not set up for \`${plan.env}\`.`, 'Ask in a space for that environment, or ask an admin to add it under `spaces:` in the config.');
-  }
-  const role = roleOf(cfg, req.person.email, plan.env);
-  if (!hasRole(role, command.minRole)) {
-    throw new PermissionError(
-      `\`${command.name}\`${plan.env ? ` in ${plan.env}` : ''} needs the ${command.minRole} role; you have ${role ?? 'no role'}${plan.env ? ' there' : ''}.`,
-      holdersOf(cfg, command.minRole, plan.env).join(','),
-    );
   }
 }
 
