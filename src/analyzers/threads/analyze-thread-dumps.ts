@@ -160,7 +160,9 @@ function summarisePools(threads: ThreadInfo[]): PoolSummary[] {
     const frames = new Map<string, number>();
     for (const t of members) {
       states[t.state] = (states[t.state] ?? 0) + 1;
-      if (isIdleStack(t.frames)) {
+      // Waiting without a timeout and not for a lock means waiting for a signal: a worker with nothing to do
+      // (custom idle loops park like this). A saturated pool's workers run, block, sleep or wait for a lock.
+      if (isIdleStack(t.frames) || (t.state === 'WAITING' && !t.waitingFor)) {
         idle++;
         continue;
       }
@@ -301,7 +303,7 @@ function deriveFindings(r: ThreadReport, last: ParsedDump, dumpCount: number): F
       });
       continue;
     }
-    const doing = `${c.holderState ?? '?'} in ${short(c.holderFrames[0])}`;
+    const doing = `${c.holderState ?? '?'} in ${short(appFrame(c.holderFrames))}`;
     f.push({
       severity: c.waiters >= 3 ? 'warn' : 'info',
       title: `${what} held by "${c.holder}" (${doing})`,
@@ -316,9 +318,16 @@ function deriveFindings(r: ThreadReport, last: ParsedDump, dumpCount: number): F
 
   // Deadlocked threads are already reported; `Thread-*` is the JVM's default name, not a pool.
   const inDeadlock = new Set(r.deadlocks.flatMap((d) => d.threads));
+  const byPool = new Map<string, ThreadInfo[]>();
+  for (const t of last.threads) {
+    const p = normalisePoolName(t.name);
+    const list = byPool.get(p);
+    if (list) list.push(t);
+    else byPool.set(p, [t]);
+  }
   for (const p of r.pools) {
     if (p.name === 'Thread-*') continue;
-    const members = last.threads.filter((t) => normalisePoolName(t.name) === p.name);
+    const members = byPool.get(p.name) ?? [];
     const stuckOnLocks = members.filter((t) => t.waitingFor && !inDeadlock.has(t.name)).length;
     if (stuckOnLocks >= 2 && stuckOnLocks >= 0.5 * p.size) {
       f.push({ severity: 'warn', title: `Pool ${p.name}: ${stuckOnLocks} of ${p.size} threads are blocked on locks` });

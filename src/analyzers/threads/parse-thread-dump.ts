@@ -161,6 +161,14 @@ function parseHotspot(name: string, text: string): ParseResult {
   let foreign = 0;
   let firstForeign = '';
   let orphanFrames = 0;
+  // Thousands of threads share the same frames: one string per distinct frame keeps memory and GC down.
+  const frameTable = new Map<string, string>();
+  const intern = (f: string): string => {
+    const known = frameTable.get(f);
+    if (known !== undefined) return known;
+    frameTable.set(f, f);
+    return f;
+  };
 
   const closeThread = (): void => {
     if (thread && dump) dump.dump.threads.push(finishThread(thread));
@@ -221,11 +229,16 @@ function parseHotspot(name: string, text: string): ParseResult {
     }
 
     if (c === 9 /* \t */ || c === 32 /* space */) {
-      const t = line.trim();
+      let i = 1;
+      while (i < line.length && (line.charCodeAt(i) === 9 || line.charCodeAt(i) === 32)) i++;
+      // Frames are most lines of a dump: take them straight from the line, without an intermediate trim.
+      if (thread && line.startsWith('at ', i)) {
+        (thread.inMounted ? thread.mounted : thread.info.frames).push(intern(line.slice(i + 3).trimEnd()));
+        continue;
+      }
+      const t = line.slice(i).trimEnd();
       if (thread) {
-        if (t.startsWith('at ')) {
-          (thread.inMounted ? thread.mounted : thread.info.frames).push(t.slice(3));
-        } else if (t.startsWith('- ')) {
+        if (t.startsWith('- ')) {
           if (thread.inOwnable) {
             const l = lockFrom(t);
             if (l) thread.info.ownable.push(l);
