@@ -83,12 +83,15 @@ from involved i join pg_stat_activity a on a.pid = i.pid left join blocked b on 
 order by cardinality(coalesce(b.blocked_by, '{}'::int[])) = 0 desc, duration_sec desc
 limit 100`;
 
-/** Client backends grouped like PgHero's connection_sources, with the totals over all groups. */
+/**
+ * Client backends grouped like PgHero's connection_sources, with the totals over all groups. Without pg_monitor,
+ * backend_type of other roles' sessions reads null: a backend with a database and a user is then counted as a client.
+ */
 export const CONNECTIONS_SQL = `
 select a.datname, a.usename, a.application_name, ${CLIENT} as client, count(*)::int as count,
   (sum(count(*)) over ())::int as total
 from pg_stat_activity a
-where a.backend_type = 'client backend'
+where coalesce(a.backend_type = 'client backend', a.datname is not null and a.usesysid is not null)
 group by 1, 2, 3, 4
 order by count desc, 1, 2, 3
 limit 50`;
