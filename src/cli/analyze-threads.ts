@@ -118,7 +118,7 @@ export function formatThreadReport(r: ThreadReport): string {
   if (contended.length > 0) {
     out.push('', 'Contended locks:');
     for (const c of contended) {
-      out.push(`  <${c.lock}> ${c.type ? `(${c.type}) ` : ''}: ${c.waiters} waiting, holder ${c.holder ? `"${c.holder}" ${c.holderState ?? ''}` : 'unknown'}`);
+      out.push(`  <${c.lock}>${c.type ? ` (${c.type})` : ''}: ${c.waiters} waiting, holder ${c.holder ? `"${c.holder}" ${c.holderState ?? ''}` : 'unknown'}`);
       for (const f of c.holderFrames.slice(0, 5)) out.push(`      at ${f}`);
     }
   }

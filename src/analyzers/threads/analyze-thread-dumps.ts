@@ -346,9 +346,11 @@ function deriveFindings(r: ThreadReport, last: ParsedDump, dumpCount: number): F
     }
   }
 
-  if (r.stuck.length > 0) {
+  // Deadlocked threads are stuck by definition and already reported as critical.
+  const stuckNotDeadlocked = r.stuck.filter((s) => !inDeadlock.has(s.name));
+  if (stuckNotDeadlocked.length > 0) {
     const bySpot = new Map<string, StuckThread[]>();
-    for (const s of r.stuck) {
+    for (const s of stuckNotDeadlocked) {
       const k = `${s.state} ${short(appFrame(s.frames))}`;
       bySpot.set(k, [...(bySpot.get(k) ?? []), s]);
     }
