@@ -50,7 +50,7 @@ export async function handleCommandText(req: CommandRequest, deps: AppDeps): Pro
   } catch (e) {
     if (isUserError(e)) {
       log.info({ err: e.message }, 'request refused');
-      const card = e instanceof PermissionError ? permissionCard(e.message, (e.hint ?? '').split(',').filter(Boolean)) : userErrorCard(e.message, e.hint);
+      const card = e instanceof PermissionError ? permissionCard(e.message, e.holders) : userErrorCard(e.message, e.hint);
       await say(deps, req.replyTo, card);
       return;
     }

@@ -63,7 +63,7 @@ export function authorize(email: string, command: Command | undefined, plan: Job
   if (!hasRole(role, need)) {
     throw new PermissionError(
       `\`${command?.name ?? plan.request.kind}\`${plan.env ? ` in ${plan.env}` : ''} needs the ${need} role; you have ${role ?? 'no role'}${plan.env ? ' there' : ''}.`,
-      holdersOf(cfg, need, plan.env).join(','),
+      holdersOf(cfg, need, plan.env),
     );
   }
 }

@@ -16,6 +16,13 @@ export class UserError extends Error {
 /** Refused by policy (role, space restriction). Carries who could do it instead. */
 export class PermissionError extends UserError {
   override readonly name = 'PermissionError' as 'UserError';
+  constructor(
+    message: string,
+    /** People (or patterns) who hold the role needed. */
+    readonly holders: string[],
+  ) {
+    super(message, holders.length ? `People who can: ${holders.slice(0, 8).join(', ')}.` : 'Nobody holds that role yet: ask an admin to update `access:` in the config.');
+  }
 }
 
 export function isUserError(e: unknown): e is UserError {
