@@ -31,12 +31,35 @@ export const JvmSchema = z
   .strict()
   .refine((j) => j.process || j.container, 'a JVM needs `process` (command-line pattern) or `container`');
 
+/** Warn and critical levels of one reading; either may be omitted to keep the default. */
+const LevelsSchema = z.object({ warn: z.number().nonnegative(), critical: z.number().nonnegative() }).partial().strict();
+
+/** Overrides of `health` thresholds (defaults in src/analyzers/health); a tier's override wins over its environment's. */
+export const HealthThresholdsSchema = z
+  .object({
+    diskUsedPercent: LevelsSchema,
+    inodeUsedPercent: LevelsSchema,
+    /** Lower is worse: warn when available memory falls below `warn` percent of total. */
+    memoryAvailablePercent: LevelsSchema,
+    /** 5-minute load average divided by cores. */
+    loadPerCore: LevelsSchema,
+    healthLatencyMs: LevelsSchema,
+    clockOffsetSeconds: LevelsSchema,
+    /** Warn when the host booted less than this many seconds ago. */
+    recentBootSeconds: z.number().int().nonnegative(),
+    hsErrGrade: z.enum(['warn', 'critical']),
+    oomKillGrade: z.enum(['warn', 'critical']),
+  })
+  .partial()
+  .strict();
+
 export const TierSchema = z
   .object({
     targets: TargetsSchema,
     jvm: JvmSchema.optional(),
     /** Display names for instances, e.g. {i-0abc...: app-1}. */
     names: z.record(z.string(), z.string()).optional(),
+    healthThresholds: HealthThresholdsSchema.optional(),
   })
   .strict();
 
@@ -58,6 +81,7 @@ export const EnvironmentSchema = z
     databases: z.record(z.string().regex(NAME), DatabaseSchema).default({}),
     kafka: z.object({ brokersEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/) }).strict().optional(),
     logGroups: z.array(z.string().min(1)).default([]),
+    healthThresholds: HealthThresholdsSchema.optional(),
   })
   .strict();
 
@@ -69,6 +93,7 @@ export type Tier = z.infer<typeof TierSchema>;
 export type DatabaseSpec = z.infer<typeof DatabaseSchema>;
 export type Environment = z.infer<typeof EnvironmentSchema>;
 export type Inventory = z.infer<typeof InventorySchema>;
+export type HealthThresholdOverrides = z.infer<typeof HealthThresholdsSchema>;
 
 export function isProd(env: Environment): boolean {
   return env.tags.prod === true || env.tags.prod === 'true';
