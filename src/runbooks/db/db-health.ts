@@ -30,7 +30,7 @@ export const runDbHealth: Runbook<'db.health'> = async (request, ctx) => {
   const status = worstStatus(reports.map((r) => r.status));
   const result: DbHealthResult = { kind: 'db.health', env: request.env, status, reports, thresholds, summary: summarize(request.env, reports) };
   if (request.db) result.db = request.db;
-  const name = `db-health-${request.env}${request.db ? `-${request.db}` : ''}-${new Date(ctx.clock.now()).toISOString().slice(0, 16).replace(/[:T]/g, '')}.txt`;
+  const name = `db-health-${request.env}${request.db ? `-${request.db}` : ''}-${new Date(ctx.clock.now()).toISOString().slice(0, 16).replace(/-/g, '').replace('T', '-').replace(':', '')}.txt`;
   result.attachments = [{ name, contentType: 'text/plain', content: formatDbHealthReport(result) }];
   return result;
 };
