@@ -11,7 +11,7 @@ const inventory: Inventory = {
 
 function plan(text: string) {
   const { command, input } = parseCommand(text, COMMANDS);
-  return { command, plan: command.plan({ ...input, inventory }) };
+  return { command, plan: command.plan({ ...input, inventory, receivedAt: 0 }) };
 }
 
 describe('db commands', () => {
@@ -44,13 +44,13 @@ describe('db commands', () => {
   ])('refuses `%s`', (text, message) => {
     expect(() => {
       const { command, input } = parseCommand(text, COMMANDS);
-      command.plan({ ...input, inventory });
+      command.plan({ ...input, inventory, receivedAt: 0 });
     }).toThrow(message);
   });
 
   it('lists the known databases when one is misspelt', () => {
     const { command, input } = parseCommand('db health acme-prod/mian', COMMANDS);
-    expect(() => command.plan({ ...input, inventory })).toThrow(expect.objectContaining({ hint: 'Its databases: acme-prod/main, acme-prod/reports.' }));
+    expect(() => command.plan({ ...input, inventory, receivedAt: 0 })).toThrow(expect.objectContaining({ hint: 'Its databases: acme-prod/main, acme-prod/reports.' }));
   });
 
   it('asks viewers for health and operators for cancel and kill', () => {
