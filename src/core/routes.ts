@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { ALERT_SEVERITIES, ALERT_SOURCES, type Alert } from './alert.js';
+
+/**
+ * Alert routes (`routes:` in the config file): which alerts run which runbooks, in which mode, posted where.
+ * The first route whose `match` fits an alert wins; an alert no route matches is only told (notify).
+ */
+
+export const ROUTE_MODES = ['notify', 'diagnose', 'remediate-with-approval', 'auto-remediate'] as const;
+export type RouteMode = (typeof ROUTE_MODES)[number];
+
+/** Placeholders a runbook template may use; filled from the alert. */
+export const ROUTE_PLACEHOLDERS = ['env', 'target', 'service'] as const;
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+function validRegExp(s: string): boolean {
+  try {
+    new RegExp(s, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const RouteMatchSchema = z
+  .object({
+    source: z.union([z.enum(ALERT_SOURCES), z.array(z.enum(ALERT_SOURCES)).min(1)]).optional(),
+    /** Tag → value; `*` globs allowed in values (`env: acme-*`); `*` alone = the tag is present. */
+    tags: z.record(z.string().min(1), z.string()).optional(),
+    /** Regular expression on the title, case-insensitive. */
+    title: z.string().min(1).max(500).refine(validRegExp, 'not a valid regular expression').optional(),
+    severity: z.union([z.enum(ALERT_SEVERITIES), z.array(z.enum(ALERT_SEVERITIES)).min(1)]).optional(),
+  })
+  .strict();
+
+export const RouteSchema = z
+  .object({
+    name: z.string().regex(NAME, 'route names are lower-case letters, digits and -'),
+    match: RouteMatchSchema.default({}),
+    /** Chat command templates, e.g. `health {env}`, `jvm threads {env} {target}`; planned like chat commands. */
+    runbooks: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(300)
+          .refine((t) => [...t.matchAll(/\{([^}]*)\}/g)].every((m) => (ROUTE_PLACEHOLDERS as readonly string[]).includes(m[1] ?? '')), `placeholders are ${ROUTE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`),
+      )
+      .default([]),
+    mode: z.enum(ROUTE_MODES).default('diagnose'),
+    /** Webex room id; defaults to the environment's `incidentSpace`, then `alerts.defaultSpace`. */
+    incidentSpace: z.string().min(1).optional(),
+    /** Automatic remediations per (route, target) and window; once spent, the route asks for approval. */
+    budget: z.object({ max: z.number().int().min(1).max(1000), windowMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60) }).strict().optional(),
+    /** Consecutive failed automatic jobs that switch the route to approval mode. */
+    breakerFailures: z.number().int().min(1).max(100).default(3),
+  })
+  .strict();
+
+export const RoutesSchema = z.array(RouteSchema).superRefine((routes, ctx) => {
+  const seen = new Set<string>();
+  routes.forEach((r, i) => {
+    if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `route \`${r.name}\` is defined twice` });
+    seen.add(r.name);
+  });
+});
+
+export const AlertSettingsSchema = z
+  .object({
+    /** Alerts of one environment within this many seconds of an incident's start join its thread. */
+    groupWindowSeconds: z.number().int().min(0).max(24 * 3600).default(60),
+    /** Joined alerts are summarised in one follow-up per this many seconds. */
+    followUpSeconds: z.number().min(0).max(600).default(5),
+    /** Room for alerts whose route and environment name no incident space. */
+    defaultSpace: z.string().min(1).optional(),
+    /** Malformed payloads kept for inspection (Redis list, newest first). */
+    deadLetterMax: z.number().int().min(0).max(100_000).default(1000),
+    sns: z
+      .object({
+        /** Regions whose SNS hosts may serve signing certificates and subscription confirmations. */
+        regions: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region such as eu-west-1')).min(1),
+        /** Accept only these topics (ARNs); empty = any topic of the regions. */
+        topicArns: z.array(z.string().startsWith('arn:')).default([]),
+        maxAgeSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(3600),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type Route = z.infer<typeof RouteSchema>;
+export type RouteMatch = z.infer<typeof RouteMatchSchema>;
+export type AlertSettings = z.infer<typeof AlertSettingsSchema>;
+
+export const DEFAULT_ALERT_SETTINGS: AlertSettings = AlertSettingsSchema.parse({});
+
+function glob(pattern: string, value: string): boolean {
+  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i').test(value);
+}
+
+function oneOf<T>(want: T | T[] | undefined, have: T): boolean {
+  return want === undefined || (Array.isArray(want) ? want.includes(have) : want === have);
+}
+
+export function routeMatches(route: Route, alert: Alert): boolean {
+  const m = route.match;
+  if (!oneOf(m.source, alert.source) || !oneOf(m.severity, alert.severity)) return false;
+  if (m.title && !new RegExp(m.title, 'i').test(alert.title)) return false;
+  const place: Record<string, string | undefined> = { env: alert.environment, environment: alert.environment, host: alert.target, target: alert.target, service: alert.service };
+  for (const [k, pattern] of Object.entries(m.tags ?? {})) {
+    const v = alert.tags[k.toLowerCase()] ?? place[k.toLowerCase()];
+    if (v === undefined || !glob(pattern, v)) return false;
+  }
+  return true;
+}
+
+export function findRoute(routes: readonly Route[], alert: Alert): Route | undefined {
+  return routes.find((r) => routeMatches(r, alert));
+}
+
+/** Fills `{env}`, `{target}`, `{service}`; returns the names it could not fill. */
+export function fillTemplate(template: string, alert: Pick<Alert, 'environment' | 'target' | 'service'>): { text: string; missing: string[] } {
+  const values: Record<string, string | undefined> = { env: alert.environment, target: alert.target, service: alert.service };
+  const missing: string[] = [];
+  const text = template.replace(/\{([a-z]+)\}/g, (_, name: string) => {
+    const v = values[name];
+    if (v === undefined || v === '') {
+      missing.push(name);
+      return `{${name}}`;
+    }
+    return v;
+  });
+  return { text, missing };
+}
