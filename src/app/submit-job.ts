@@ -24,6 +24,8 @@ export interface SubmitRequest {
   reason?: string;
   /** Skip the "working on it" note (instant jobs, alert routes that post their own). */
   quiet?: boolean;
+  /** Alert routes: `run` now, or ask for an `approval` first whatever the risk (remediate-with-approval, breaker open). */
+  mode?: 'run' | 'approval';
 }
 
 export type SubmitOutcome = { status: 'enqueued'; jobId: string; created: boolean } | { status: 'approval'; approvalId: string };
