@@ -1,5 +1,4 @@
-import { Worker } from 'node:worker_threads';
-import { workerUrl } from './edge-workers.js';
+import { startWorker } from './edge-workers.js';
 import { HeapDumpError, type AnalyzeHeapOptions, type HeapReport, type PartialHeapResult } from './types.js';
 
 /**
@@ -7,9 +6,8 @@ import { HeapDumpError, type AnalyzeHeapOptions, type HeapReport, type PartialHe
  * responsive while a large dump is read. Progress is forwarded; `signal` terminates the worker.
  */
 export function analyzeHeapDumpInWorker(path: string, opts: AnalyzeHeapOptions & { signal?: AbortSignal } = {}): Promise<HeapReport> {
-  const { url, execArgv } = workerUrl(import.meta.url, 'analyze-worker');
   return new Promise((resolve, reject) => {
-    const w = new Worker(url, { workerData: { path, threads: opts.threads }, execArgv });
+    const w = startWorker(import.meta.url, 'analyze-worker', { path, threads: opts.threads });
     let settled = false;
     const finish = (f: () => void): void => {
       if (settled) return;

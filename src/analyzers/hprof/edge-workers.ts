@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EdgeResult, EdgeTask } from './edge-pass.js';
 
@@ -29,16 +32,23 @@ export async function runEdgePassInWorkers(task: EdgeTask, threads: number, onBy
   };
 }
 
-/** The worker module next to this file: `.ts` under tsx/vitest (which need tsx's loader), `.js` after the build. */
-export function workerUrl(base: string, name: string): { url: URL; execArgv: string[] } {
-  const ts = base.endsWith('.ts');
-  return { url: new URL(`./${name}${ts ? '.ts' : '.js'}`, base), execArgv: ts ? ['--import', 'tsx'] : [] };
+/**
+ * Start the worker module `name` next to `base` (an import.meta.url). After the build it is a `.js` file that Node
+ * runs as is. Under tsx or vitest the sources are `.ts`: Node 20 ignores `--import tsx` in a worker's execArgv, so
+ * a small eval'd bootstrap registers tsx's loader in the worker and then imports the `.ts` module.
+ */
+export function startWorker(base: string, name: string, workerData: unknown): Worker {
+  if (!base.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, base), { workerData });
+  // tsx's ESM API registers its loader hooks for the thread that calls register().
+  const tsx = pathToFileURL(join(dirname(createRequire(base).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  const url = new URL(`./${name}.ts`, base).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); });`;
+  return new Worker(boot, { eval: true, workerData });
 }
 
 function runOne(task: EdgeTask, onBytes: (bytes: number) => void): Promise<EdgeResult> {
-  const { url, execArgv } = workerUrl(import.meta.url, 'edge-worker');
   return new Promise((resolve, reject) => {
-    const w = new Worker(url, { workerData: task, execArgv });
+    const w = startWorker(import.meta.url, 'edge-worker', task);
     let done = false;
     w.on('message', (m: { bytes?: number; result?: EdgeResult; error?: string }) => {
       if (m.bytes !== undefined) onBytes(m.bytes);
