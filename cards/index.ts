@@ -3,12 +3,14 @@ import type { CardMessage } from './card-kit.js';
 import { dbCancelCard, dbHealthCard, dbKillCard } from './db-health-card.js';
 import { pingCard } from './ping-card.js';
 import type { ResultMeta } from './result-meta.js';
+import { healthCard } from './health-card.js';
 
 type ResultCards = { [K in JobKind]: (result: JobResultOf<K>, meta: ResultMeta) => CardMessage };
 
 /** One card builder per job kind; a kind without a card does not compile. */
 export const RESULT_CARDS: ResultCards = {
   'system.ping': pingCard,
+  'health.check': healthCard,
   'db.health': dbHealthCard,
   'db.cancel': dbCancelCard,
   'db.kill': dbKillCard,

@@ -4,6 +4,7 @@ import { envs } from './envs.js';
 import { help } from './help.js';
 import { job, jobs } from './jobs.js';
 import { ping } from './ping.js';
+import { health } from './health.js';
 
 /** Every chat command. Help, parsing and suggestions are generated from this list. */
-export const COMMANDS: readonly Command[] = [help, ping, job, jobs, envs, dbHealth, dbCancel, dbKill];
+export const COMMANDS: readonly Command[] = [help, ping, job, jobs, envs, dbHealth, dbCancel, dbKill, health];

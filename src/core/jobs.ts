@@ -1,6 +1,7 @@
 import type { DbCancelRequest, DbCancelResult, DbHealthRequest, DbHealthResult, DbKillRequest, DbKillResult } from './kinds/db.js';
 import type { PingRequest, PingResult } from './kinds/system.js';
 import type { Actor, ReplyTo, Risk } from './identity.js';
+import type { HealthRequest, HealthResult } from './kinds/health.js';
 export type { ResultAttachment, ResultBase } from './result.js';
 
 /**
@@ -9,6 +10,7 @@ export type { ResultAttachment, ResultBase } from './result.js';
  */
 export interface JobKinds {
   'system.ping': { request: PingRequest; result: PingResult };
+  'health.check': { request: HealthRequest; result: HealthResult };
   'db.health': { request: DbHealthRequest; result: DbHealthResult };
   'db.cancel': { request: DbCancelRequest; result: DbCancelResult };
   'db.kill': { request: DbKillRequest; result: DbKillResult };

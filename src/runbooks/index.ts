@@ -3,10 +3,12 @@ import type { Runbook } from '../core/runbook.js';
 import { runDbHealth } from './db/db-health.js';
 import { runDbCancel, runDbKill } from './db/db-signal.js';
 import { runPing } from './system/ping.js';
+import { runHealthCheck } from './health/health-check.js';
 
 /** One runbook per job kind; a kind without a runbook does not compile. */
 export const RUNBOOKS: { [K in JobKind]: Runbook<K> } = {
   'system.ping': runPing,
+  'health.check': runHealthCheck,
   'db.health': runDbHealth,
   'db.cancel': runDbCancel,
   'db.kill': runDbKill,
