@@ -3,6 +3,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ROLES } from './core/identity.js';
 import { InventorySchema } from './core/inventory.js';
+import { AlertSettingsSchema, DEFAULT_ALERT_SETTINGS, RoutesSchema } from './core/routes.js';
 
 /**
  * Configuration: environment variables (architecture §6) plus the YAML file named by MEDIC_CONFIG.
@@ -59,6 +60,10 @@ const FileSchema = z
       .strict()
       .default({ expiryMinutes: 30, prodDestructiveApprovers: 1 }),
     audit: z.object({ maxEntries: z.number().int().min(100).default(100_000) }).strict().default({ maxEntries: 100_000 }),
+    /** Alert routes: which alerts run which runbooks, in which mode, posted where (src/core/routes.ts). */
+    routes: RoutesSchema.default([]),
+    /** Alert intake and incident grouping settings. */
+    alerts: AlertSettingsSchema.default(DEFAULT_ALERT_SETTINGS),
     /** Check thresholds by area (health, db, ...); each runbook validates its own part. */
     thresholds: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   })
