@@ -37,7 +37,7 @@ export interface Harness {
 }
 
 /** The real bot (framework, queues, workers) wired to a local Webex space and real Redis, on a private prefix. */
-export async function startHarness(opts: { configYaml?: string; overrides?: MedicOverrides; env?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(opts: { configYaml?: string | ((space: LocalSpace) => string); overrides?: MedicOverrides; env?: Record<string, string> } = {}): Promise<Harness> {
   const space = await createLocalSpace();
   const prefix = `medic-test-${randomUUID().slice(0, 8)}`;
   const secret = `secret-${randomUUID()}`;
@@ -54,7 +54,8 @@ export async function startHarness(opts: { configYaml?: string; overrides?: Medi
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       ...opts.env,
     },
-    () => opts.configYaml ?? DEFAULT_TEST_CONFIG,
+    // A function sees the space first: configs that name its rooms (incident spaces) need their ids.
+    () => (typeof opts.configYaml === 'function' ? opts.configYaml(space) : (opts.configYaml ?? DEFAULT_TEST_CONFIG)),
   );
   const medic = await startMedic(config, {
     log: createLogger(config.env.LOG_LEVEL),
