@@ -20,6 +20,10 @@ import { createMedicQueues, createQueuePorts, enqueueInbound, type MedicQueues }
 import { assertRedisReachable, createRedis, RedisUnavailableError } from './queue/redis.js';
 import { startInboundWorker, startRepliesWorker, startRunbooksWorker, WORKER_ID } from './queue/workers.js';
 import { createHttpApp, listen } from './transport/http/http-server.js';
+import { checkRoutes } from './app/alerts/route-plans.js';
+import { handleAlert, handleFollowUp, handleRouteJobOutcome, type AlertDeps } from './app/handle-alert.js';
+import { createAlertsQueue, createDeadLetters, createIncidentStore, createReplayGuard, startAlertsWorker, watchRunbookOutcomes } from './queue/incidents.js';
+import { createAlertsRouter } from './transport/alerts/alerts-router.js';
 import { createWebexBot, type WebexBot } from './transport/webex/webex-bot.js';
 import { createWebexChat } from './transport/webex/webex-rest.js';
 
@@ -30,6 +34,8 @@ export interface MedicOverrides {
   executor?: Executor;
   /** Builds the webhook URL once the HTTP port is known (port 0 in tests and the demo). */
   webhookUrl?: (port: number) => string;
+  /** GET used for SNS signing certificates and subscription confirmations (tests serve their own). */
+  alertFetcher?: (url: string) => Promise<{ status: number; body: string }>;
 }
 
 export interface RunningMedic {
@@ -44,6 +50,9 @@ export interface RunningMedic {
 export async function startMedic(config: MedicConfig, overrides: MedicOverrides = {}): Promise<RunningMedic> {
   const env = config.env;
   const log = overrides.log ?? createLogger(env.LOG_LEVEL);
+  // Routes name chat commands; a template no command parses is a configuration error naming the route.
+  const routeProblems = checkRoutes(config.file.routes, COMMANDS);
+  if (routeProblems.length > 0) throw new ConfigError(routeProblems);
   await assertRedisReachable(env.REDIS_URL);
   const producer = createRedis(env.REDIS_URL, 'producer');
   const workerConn = createRedis(env.REDIS_URL, 'worker');
@@ -65,6 +74,7 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
   const common = { connection: workerConn, prefix: env.MEDIC_QUEUE_PREFIX, log };
   let server: Server | undefined;
   let webex: WebexBot | undefined;
+  let alertIntake: AlertIntake | undefined;
   const web = env.MEDIC_ROLE !== 'worker';
 
   if (web) {
@@ -76,10 +86,13 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
       }) as unknown as Worker,
       startRepliesWorker({ ...common, chat, queues, onDelivered: (ms) => ms !== undefined && metrics.replyLatency.observe(ms / 1000) }) as unknown as Worker,
     );
+    alertIntake = startAlertIntake({ config, appDeps, chat, producer, workerConn, runbooks: queues.runbooks, log, fetcher: overrides.alertFetcher });
+    workers.push(alertIntake.worker);
     const secret = env.WEBEX_WEBHOOK_SECRET;
     const app = createHttpApp({
       log,
       metrics,
+      routers: alertIntake.routers,
       ready: async () => {
         await producer.ping();
       },
@@ -123,12 +136,80 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
       if (server) await new Promise<void>((r) => server!.close(() => r()));
       // close() waits for active jobs to finish, so a SIGTERM during a deploy loses nothing.
       await Promise.all(workers.map((w) => w.close()));
+      await alertIntake?.close();
       await queues.close();
       await quit(producer);
       await quit(workerConn);
       log.info('stopped');
     })());
   return { port: server ? (server.address() as { port: number }).port : undefined, queues, webex, log, stop };
+}
+
+interface AlertIntake {
+  routers: Array<{ path: string; router: ReturnType<typeof createAlertsRouter> }>;
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+/** Alerts: the /alerts/* router, the `alerts` queue and its worker, and the route breaker's job watcher. */
+function startAlertIntake(o: {
+  config: MedicConfig;
+  appDeps: AppDeps;
+  chat: ChatPort;
+  producer: Redis;
+  workerConn: Redis;
+  runbooks: MedicQueues['runbooks'];
+  log: Logger;
+  fetcher?: (url: string) => Promise<{ status: number; body: string }>;
+}): AlertIntake {
+  const { env, file } = o.config;
+  const prefix = env.MEDIC_QUEUE_PREFIX;
+  const settings = file.alerts;
+  const alerts = createAlertsQueue(o.producer, prefix);
+  const deadLetters = createDeadLetters(o.producer, prefix, settings.deadLetterMax);
+  const fetcher =
+    o.fetcher ??
+    (async (url: string) => {
+      // No redirects: the host was checked, a redirect could leave it.
+      const r = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(5_000) });
+      return { status: r.status, body: await r.text() };
+    });
+  const alertDeps: AlertDeps = {
+    ...o.appDeps,
+    incidents: createIncidentStore(o.producer, prefix),
+    chat: o.chat,
+    routes: file.routes,
+    settings,
+    scheduleFollowUp: (id, delayMs, now) => alerts.scheduleFollowUp(id, delayMs, now),
+    // TODO(approvals): incidentApprovals, closing the pending approvals of a resolved incident's thread.
+  };
+  const router = createAlertsRouter({
+    token: env.MEDIC_ALERT_TOKEN,
+    enqueue: (list) => alerts.enqueue(list),
+    deadLetter: (entry) => deadLetters.add(entry),
+    fetcher,
+    clock: systemClock,
+    log: o.log,
+    sns: settings.sns ? { regions: settings.sns.regions, topicArns: settings.sns.topicArns, maxAgeMs: settings.sns.maxAgeSeconds * 1000, replay: createReplayGuard(o.producer, prefix) } : undefined,
+  });
+  const worker = startAlertsWorker({
+    connection: o.workerConn,
+    prefix,
+    log: o.log,
+    handle: (data) => (data.type === 'alert' ? handleAlert(data.alert, alertDeps) : handleFollowUp(data.incidentId, alertDeps)),
+  });
+  const eventsConn = createRedis(env.REDIS_URL, 'worker');
+  eventsConn.on('error', (err) => o.log.warn({ err: err.message }, 'redis connection error'));
+  const outcomes = watchRunbookOutcomes(eventsConn, o.runbooks, (x) => handleRouteJobOutcome(x, alertDeps), (err) => o.log.warn({ err }, 'route outcome not counted'));
+  return {
+    routers: [{ path: '/alerts', router }],
+    worker: worker as unknown as Worker,
+    async close() {
+      await outcomes.close();
+      await alerts.close();
+      await quit(eventsConn);
+    },
+  };
 }
 
 async function quit(r: Redis): Promise<void> {
