@@ -37,7 +37,10 @@ export type LocalAction =
   | { kind: 'help'; command?: string }
   | { kind: 'job'; jobId: string }
   | { kind: 'jobs' }
-  | { kind: 'envs' };
+  | { kind: 'envs' }
+  | { kind: 'approvals' }
+  | { kind: 'cancel'; jobId: string }
+  | { kind: 'audit'; env?: string; limit: number };
 
 export interface Command {
   /** The words that name it, e.g. `jvm threads`. */

@@ -1,3 +1,4 @@
+import { approvals, audit, cancel } from './approvals.js';
 import type { Command } from './command.js';
 import { dbCancel, dbHealth, dbKill } from './db.js';
 import { envs } from './envs.js';
@@ -7,4 +8,4 @@ import { ping } from './ping.js';
 import { health } from './health.js';
 
 /** Every chat command. Help, parsing and suggestions are generated from this list. */
-export const COMMANDS: readonly Command[] = [help, ping, job, jobs, envs, dbHealth, dbCancel, dbKill, health];
+export const COMMANDS: readonly Command[] = [help, ping, job, jobs, envs, dbHealth, dbCancel, dbKill, health, approvals, cancel, audit];

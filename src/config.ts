@@ -59,6 +59,22 @@ const FileSchema = z
       })
       .strict()
       .default({ expiryMinutes: 30, prodDestructiveApprovers: 1 }),
+    /**
+     * Remediation budgets: at most `max` runs of a job kind per target (or per environment) within a window.
+     * When spent, the job does not run: it becomes an approval request showing the recent runs.
+     */
+    budgets: z
+      .array(
+        z
+          .object({
+            kind: z.string().regex(/^[a-z]+\.[a-z.-]+$/, 'a job kind such as jvm.restart or db.kill'),
+            per: z.enum(['target', 'env']),
+            max: z.number().int().min(1),
+            windowMinutes: z.number().int().min(1).max(7 * 24 * 60),
+          })
+          .strict(),
+      )
+      .default([]),
     audit: z.object({ maxEntries: z.number().int().min(100).default(100_000) }).strict().default({ maxEntries: 100_000 }),
     /** Alert routes: which alerts run which runbooks, in which mode, posted where (src/core/routes.ts). */
     routes: RoutesSchema.default([]),

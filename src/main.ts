@@ -5,8 +5,11 @@ import type { Redis } from 'ioredis';
 import { COMMANDS } from '../commands/index.js';
 import type { AccessConfig } from './app/access.js';
 import type { AppDeps } from './app/app-deps.js';
-import { handleCardAction } from './app/handle-card-action.js';
-import { handleMessage } from './app/handle-message.js';
+import { handleInbound } from './app/handle-inbound.js';
+import { createRedisApprovalStore } from './queue/approvals.js';
+import { createRedisAuditLog } from './queue/audit.js';
+import { createRedisBudgetStore } from './queue/budgets.js';
+import { createJobControl, createScheduler, listenForCancels } from './queue/job-control.js';
 import { runRunbookJob } from './app/run-runbook.js';
 import { ConfigError, loadConfig, type MedicConfig } from './config.js';
 import type { Executor } from './core/executor.js';
@@ -67,7 +70,21 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
   }));
 
   const access: AccessConfig = { access: config.file.access, spaces: config.file.spaces, inventory: config.file.environments };
-  const appDeps: AppDeps = { commands: COMMANDS, config: access, runbooks: ports, replies: ports, clock: systemClock, log };
+  const audit = createRedisAuditLog(producer, env.MEDIC_QUEUE_PREFIX, config.file.audit.maxEntries);
+  const appDeps: AppDeps = {
+    commands: COMMANDS,
+    config: access,
+    policy: { ...config.file.approvals, budgets: config.file.budgets },
+    runbooks: ports,
+    replies: ports,
+    approvals: createRedisApprovalStore(producer, env.MEDIC_QUEUE_PREFIX),
+    budgets: createRedisBudgetStore(producer, env.MEDIC_QUEUE_PREFIX),
+    audit,
+    jobs: createJobControl(queues, producer),
+    scheduler: createScheduler(queues),
+    clock: systemClock,
+    log,
+  };
   const services: RunbookServices = { executor: overrides.executor ?? createLocalExecutor() };
 
   const workers: Worker[] = [];
@@ -82,7 +99,7 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
     workers.push(
       startInboundWorker({
         ...common,
-        handle: (event) => (event.type === 'message' ? handleMessage(event, appDeps) : handleCardAction(event, appDeps)),
+        handle: (event) => handleInbound(event, appDeps),
       }) as unknown as Worker,
       startRepliesWorker({ ...common, chat, queues, onDelivered: (ms) => ms !== undefined && metrics.replyLatency.observe(ms / 1000) }) as unknown as Worker,
     );
@@ -117,14 +134,17 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
       await webex.start();
     }
   }
+  let subscriber: Redis | undefined;
   if (env.MEDIC_ROLE !== 'web') {
-    workers.push(
-      startRunbooksWorker({
-        ...common,
-        concurrency: env.MEDIC_WORKER_CONCURRENCY,
-        run: (info) => runRunbookJob(info, { inventory: config.file.environments, services, replies: ports, clock: systemClock, log, workerId: WORKER_ID }),
-      }) as unknown as Worker,
-    );
+    const runbooksWorker = startRunbooksWorker({
+      ...common,
+      concurrency: env.MEDIC_WORKER_CONCURRENCY,
+      run: (info) => runRunbookJob(info, { inventory: config.file.environments, services, replies: ports, audit, clock: systemClock, log, workerId: WORKER_ID }),
+    });
+    workers.push(runbooksWorker as unknown as Worker);
+    subscriber = createRedis(env.REDIS_URL, 'worker');
+    subscriber.on('error', (err) => log.warn({ err: err.message }, 'redis subscriber error'));
+    await listenForCancels(subscriber, env.MEDIC_QUEUE_PREFIX, runbooksWorker as unknown as Worker, log);
   }
   log.info({ role: env.MEDIC_ROLE, worker: WORKER_ID }, 'Medic started');
 
@@ -138,6 +158,7 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
       await Promise.all(workers.map((w) => w.close()));
       await alertIntake?.close();
       await queues.close();
+      if (subscriber) await quit(subscriber);
       await quit(producer);
       await quit(workerConn);
       log.info('stopped');

@@ -1,13 +1,27 @@
 import type { Command } from '../../commands/command.js';
+import type { ApprovalStore, AuditLog, BudgetStore, JobControl, Scheduler } from '../core/approval.js';
 import type { Clock, Logger, ReplyQueue, RunbookQueue } from '../core/ports.js';
 import type { AccessConfig } from './access.js';
 
-/** What the use-cases need from the world, wired by main.ts (or by tests with fakes/real Redis). */
+/** Approval and budget settings from the config file. */
+export interface PolicyConfig {
+  expiryMinutes: number;
+  prodDestructiveApprovers: number;
+  budgets: Array<{ kind: string; per: 'target' | 'env'; max: number; windowMinutes: number }>;
+}
+
+/** What the use-cases need from the world, wired by main.ts (or by tests with real Redis). */
 export interface AppDeps {
   commands: readonly Command[];
   config: AccessConfig;
+  policy: PolicyConfig;
   runbooks: RunbookQueue;
   replies: ReplyQueue;
+  approvals: ApprovalStore;
+  budgets: BudgetStore;
+  audit: AuditLog;
+  jobs: JobControl;
+  scheduler: Scheduler;
   clock: Clock;
   log: Logger;
 }

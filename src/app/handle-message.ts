@@ -11,7 +11,10 @@ import { errorMessage, errorRef, isUserError, PermissionError, UserError } from 
 import { hasRole, type Actor } from '../core/identity.js';
 import type { InboundEvent, PersonRef } from '../core/inbound.js';
 import type { ReplyTo } from '../core/identity.js';
-import { roleOf, visibleEnvs } from './access.js';
+import { holdersOf, roleOf, visibleEnvs } from './access.js';
+import { approvalsFor, cancelJob } from './approvals.js';
+import { approvalsListCard } from '../../cards/approval-card.js';
+import { auditCard } from '../../cards/audit-card.js';
 import type { AppDeps } from './app-deps.js';
 
 /** Where replies to a message go: the thread it belongs to (Webex threads are one level deep). */
@@ -42,7 +45,12 @@ export async function handleCommandText(req: CommandRequest, deps: AppDeps): Pro
     const { command, input } = parseCommand(req.text, deps.commands);
     const plan = command.plan({ ...input, inventory: deps.config.inventory, receivedAt: req.receivedAt });
     if (plan.type === 'local') {
-      await say(deps, req.replyTo, await localAnswer(plan.action, req, deps), { causedAt: req.receivedAt });
+      const role = roleOf(deps.config, req.person.email);
+      if (command.name !== 'help' && !hasRole(role, command.minRole)) {
+        throw new PermissionError(`\`${command.name}\` needs the ${command.minRole} role; you have ${role ?? 'no role'}.`, holdersOf(deps.config, command.minRole));
+      }
+      const answer = await localAnswer(plan.action, req, deps);
+      if (answer) await say(deps, req.replyTo, answer, { causedAt: req.receivedAt });
       return;
     }
     const actor: Actor = { type: 'person', email: req.person.email, displayName: req.person.displayName, personId: req.person.id };
@@ -60,7 +68,7 @@ export async function handleCommandText(req: CommandRequest, deps: AppDeps): Pro
   }
 }
 
-async function localAnswer(action: LocalAction, req: CommandRequest, deps: AppDeps): Promise<CardMessage> {
+async function localAnswer(action: LocalAction, req: CommandRequest, deps: AppDeps): Promise<CardMessage | undefined> {
   const email = req.person.email;
   switch (action.kind) {
     case 'help': {
@@ -85,5 +93,13 @@ async function localAnswer(action: LocalAction, req: CommandRequest, deps: AppDe
       return jobsCard(await deps.runbooks.listJobs({ roomId: req.replyTo.roomId, limit: 10 }), deps.clock.now());
     case 'envs':
       return envsCard(deps.config.inventory, visibleEnvs(deps.config, email, req.replyTo.roomId));
+    case 'approvals':
+      return approvalsListCard(await approvalsFor(email, deps), deps.clock.now());
+    case 'cancel':
+      // cancelJob answers in the thread(s) itself.
+      await cancelJob(action.jobId, req.person, req.replyTo, deps);
+      return undefined;
+    case 'audit':
+      return auditCard(await deps.audit.read({ env: action.env, limit: action.limit }), action.env);
   }
 }

@@ -4,11 +4,14 @@ import { RUNBOOKS } from '../runbooks/index.js';
 import { errorMessage, errorRef, isUserError, NonRetryableError } from '../core/errors.js';
 import { actorLabel } from '../core/identity.js';
 import type { Inventory } from '../core/inventory.js';
+import type { AuditLog } from '../core/approval.js';
 import type { JobResult, RunbookJobData } from '../core/jobs.js';
 import type { Clock, Logger, ReplyQueue, RunbookJobInfo } from '../core/ports.js';
 import type { Runbook, RunbookContext, RunbookServices } from '../core/runbook.js';
 
 export interface RunRunbookDeps {
+  /** Job start and end go to the audit trail when given (the CLI runs without one). */
+  audit?: AuditLog;
   inventory: Inventory;
   services: RunbookServices;
   replies: ReplyQueue;
@@ -47,9 +50,14 @@ export async function runRunbookJob(job: RunbookJobInfo, deps: RunRunbookDeps): 
   const runbook = RUNBOOKS[request.kind] as Runbook<typeof request.kind>;
   const started = deps.clock.now();
   log.info({ actor: actorLabel(job.data.actor) }, 'runbook started');
+  const actorName = job.data.actor.type === 'person' ? job.data.actor.email : `service:${job.data.actor.name}`;
+  const audit = (detail: string, type: 'job-start' | 'job-end') =>
+    deps.audit?.append({ at: deps.clock.now(), type, actor: actorName, env: job.data.env, jobId: job.id, roomId: replyTo?.roomId, detail: detail.slice(0, 500) }).catch((err) => log.warn({ err }, 'audit append failed'));
+  await audit(`${request.kind} on ${deps.workerId}`, 'job-start');
   try {
     const result = await runbook(request as never, ctx);
     log.info({ ms: deps.clock.now() - started, summary: result.summary }, 'runbook finished');
+    await audit(`ok in ${deps.clock.now() - started} ms: ${result.summary}`, 'job-end');
     if (replyTo) {
       const msg = resultCard(result, { jobId: job.id, requestedBy: actorLabel(job.data.actor), env: job.data.env, now: deps.clock.now() });
       // Dedupe keys make a retried reply stage idempotent: the same job never posts its result twice.
@@ -63,6 +71,7 @@ export async function runRunbookJob(job: RunbookJobInfo, deps: RunRunbookDeps): 
     }
     return result;
   } catch (e) {
+    await audit(`${job.signal.aborted ? 'cancelled' : 'failed'}: ${errorMessage(e)}`, 'job-end');
     if (isUserError(e)) {
       log.info({ err: e.message }, 'runbook refused');
       if (replyTo) {

@@ -32,4 +32,6 @@ export type InboundEvent =
       person: PersonRef;
       inputs: Record<string, unknown>;
       receivedAt: number;
-    };
+    }
+  /** Scheduled when an approval is requested; fires at its expiry even if nobody presses anything. */
+  | { type: 'approval-expiry'; approvalId: string; receivedAt: number };

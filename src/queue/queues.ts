@@ -54,8 +54,8 @@ export function createMedicQueues(connection: Redis, prefix: string): MedicQueue
 
 /** Inbound job id from the Webex id (hashed: BullMQ forbids ':' and ids should stay short). */
 export function inboundJobId(event: InboundEvent): string {
-  const source = event.type === 'message' ? event.messageId : event.actionId;
-  return `${event.type === 'message' ? 'm' : 'a'}-${createHash('sha256').update(source).digest('base64url').slice(0, 16)}`;
+  const [prefix, source] = event.type === 'message' ? ['m', event.messageId] : event.type === 'action' ? ['a', event.actionId] : ['x', event.approvalId];
+  return `${prefix}-${createHash('sha256').update(source).digest('base64url').slice(0, 16)}`;
 }
 
 /**

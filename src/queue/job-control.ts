@@ -1,0 +1,49 @@
+import type { Redis } from 'ioredis';
+import type { Worker } from 'bullmq';
+import type { JobControl, Scheduler } from '../core/approval.js';
+import type { Logger } from '../core/ports.js';
+import { inboundJobId, type MedicQueues } from './queues.js';
+
+/** Channel on which `cancel` reaches whichever worker process runs the job. */
+export const cancelChannel = (prefix: string) => `${prefix}:cancel`;
+
+export function createJobControl(queues: MedicQueues, redis: Redis): JobControl {
+  return {
+    async cancel(jobId, by) {
+      const job = await queues.runbooks.getJob(jobId);
+      if (!job) return 'not-found';
+      const state = await job.getState();
+      if (state === 'completed' || state === 'failed') return 'finished';
+      if (state === 'active') {
+        await redis.publish(cancelChannel(queues.prefix), JSON.stringify({ jobId, by }));
+        return 'signalled';
+      }
+      await job.remove();
+      return 'removed';
+    },
+  };
+}
+
+/** Every runbooks worker listens, and aborts the job's AbortSignal when it holds the job. */
+export async function listenForCancels(subscriber: Redis, prefix: string, worker: Worker, log: Logger): Promise<void> {
+  await subscriber.subscribe(cancelChannel(prefix));
+  subscriber.on('message', (channel, message) => {
+    if (channel !== cancelChannel(prefix)) return;
+    try {
+      const { jobId, by } = JSON.parse(message) as { jobId: string; by: string };
+      if (worker.cancelJob(jobId, `cancelled by ${by}`)) log.info({ jobId, by }, 'job cancelled');
+    } catch (err) {
+      log.warn({ err, message }, 'bad cancel message');
+    }
+  });
+}
+
+/** Approval expiry as delayed inbound jobs: they survive restarts and fire on time. */
+export function createScheduler(queues: MedicQueues): Scheduler {
+  return {
+    async expireApprovalAt(approvalId, at) {
+      const event = { type: 'approval-expiry' as const, approvalId, receivedAt: at };
+      await queues.inbound.add(event.type, event, { jobId: inboundJobId(event), delay: Math.max(0, at - Date.now()) });
+    },
+  };
+}
