@@ -1,0 +1,196 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseCommand } from '../../commands/parse.js';
+import { decideApproval, expireApproval, approvalsFor, cancelJob } from '../../src/app/approvals.js';
+import { submitJob, type JobPlan } from '../../src/app/submit-job.js';
+import { PermissionError } from '../../src/core/errors.js';
+import { createTestApp, type TestApp } from '../support/app-deps.js';
+import { cardText, expectValidCard } from '../support/adaptive-card.js';
+
+const CONFIG = `
+environments:
+  lab:
+    tiers: { app: { targets: { instanceIds: [local] } } }
+    databases: { main: { urlEnv: LAB_DB_URL } }
+  acme-prod:
+    tags: { prod: true }
+    tiers: { app: { targets: { tag: { Env: acme-prod } } } }
+    databases: { main: { urlEnv: ACME_DB_URL } }
+access:
+  - { who: alice@example.com, role: operator }
+  - { who: bob@example.com, role: approver }
+  - { who: dave@example.com, role: approver }
+  - { who: "*@approvers.example", role: approver }
+  - { who: vic@example.com, role: viewer }
+  - { who: root@example.com, role: admin }
+approvals: { expiryMinutes: 30, prodDestructiveApprovers: 2 }
+budgets:
+  - { kind: health.check, per: env, max: 1, windowMinutes: 60 }
+`;
+
+const room = { roomId: 'room-1', parentId: 'msg-1' };
+const person = (email: string) => ({ email });
+
+function planFor(app: TestApp, text: string) {
+  const { command, input } = parseCommand(text, app.deps.commands);
+  const plan = command.plan({ ...input, inventory: app.deps.config.inventory, receivedAt: app.clock.now() });
+  if (plan.type !== 'job') throw new Error('not a job');
+  return { command, plan: plan as JobPlan, reason: input.reason };
+}
+
+async function ask(app: TestApp, email: string, text: string, sourceId = `src-${Math.random()}`) {
+  const { command, plan, reason } = planFor(app, text);
+  return submitJob({ sourceId, plan, actor: { type: 'person', email }, replyTo: room, origin: text, command, reason }, app.deps);
+}
+
+async function lastReplyText(app: TestApp): Promise<string> {
+  const r = await app.replies();
+  return r.length ? (r[r.length - 1]!.text ?? '') : '';
+}
+
+describe('approvals on real Redis', () => {
+  let app: TestApp;
+  beforeEach(async () => {
+    app = await createTestApp(CONFIG);
+  });
+  afterEach(async () => {
+    await app.close();
+  });
+
+  it('asks for approval for a change, with a valid card naming what will run', async () => {
+    const out = await ask(app, 'alice@example.com', 'db cancel lab/main 4242 because runaway report');
+    expect(out.status).toBe('approval');
+    const replies = await app.replies();
+    const card = replies.find((r) => r.card)!;
+    expectValidCard({ card: card.card, text: card.text });
+    const text = cardText(card.card);
+    expect(text).toContain('4242');
+    expect(text).toContain('runaway report');
+    expect(text).toContain('[Approve]');
+    expect(await app.queues.runbooks.count()).toBe(0);
+  });
+
+  it('refuses self-approval and runs nothing', async () => {
+    const out = await ask(app, 'alice@example.com', 'db cancel lab/main 4242');
+    if (out.status !== 'approval') throw new Error('expected approval');
+    const rec = (await app.deps.approvals.get(out.approvalId))!;
+    await app.deps.approvals.create({ ...rec, requester: 'bob@example.com', id: `${rec.id}-b`, jobId: `${rec.jobId}-b` });
+    await decideApproval({ approvalId: `${rec.id}-b`, hash: rec.hash, decision: 'approve', person: person('bob@example.com'), replyTo: room }, app.deps);
+    expect(await lastReplyText(app)).toMatch(/you asked for this/);
+    expect(await app.queues.runbooks.count()).toBe(0);
+  });
+
+  it('lets exactly one of 10 concurrent Approve presses start the job', async () => {
+    const out = await ask(app, 'alice@example.com', 'db cancel lab/main 77');
+    if (out.status !== 'approval') throw new Error('expected approval');
+    const rec = (await app.deps.approvals.get(out.approvalId))!;
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => decideApproval({ approvalId: rec.id, hash: rec.hash, decision: 'approve', person: person(`a${i}@approvers.example`), replyTo: room }, app.deps)),
+    );
+    expect(await app.queues.runbooks.getJobCounts('waiting')).toEqual({ waiting: 1 });
+    const texts = (await app.replies()).map((r) => r.text);
+    expect(texts.filter((t) => /Approved by/.test(t))).toHaveLength(1);
+    expect(texts.filter((t) => /decided this a moment before you|already approved/.test(t))).toHaveLength(9);
+    expect((await app.deps.approvals.get(rec.id))!.status).toBe('approved');
+  });
+
+  it('checks the approver role when the button is pressed', async () => {
+    const out = await ask(app, 'alice@example.com', 'db kill lab/main 77 because stuck');
+    if (out.status !== 'approval') throw new Error('expected approval');
+    const rec = (await app.deps.approvals.get(out.approvalId))!;
+    expect(rec.approverRole).toBe('approver');
+    await decideApproval({ approvalId: rec.id, hash: rec.hash, decision: 'approve', person: person('vic@example.com'), replyTo: room }, app.deps);
+    expect(await lastReplyText(app)).toMatch(/needs the approver role/);
+    expect((await app.deps.approvals.get(rec.id))!.status).toBe('pending');
+  });
+
+  it('needs two distinct approvers for destructive actions in prod', async () => {
+    const out = await ask(app, 'root@example.com', 'db kill acme-prod/main 91 because blocking everything');
+    if (out.status !== 'approval') throw new Error('expected approval');
+    const rec = (await app.deps.approvals.get(out.approvalId))!;
+    expect(rec.needed).toBe(2);
+    const press = (email: string) => decideApproval({ approvalId: rec.id, hash: rec.hash, decision: 'approve', person: person(email), replyTo: room }, app.deps);
+    await press('bob@example.com');
+    expect(await lastReplyText(app)).toMatch(/1 of 2/);
+    await press('bob@example.com');
+    expect(await lastReplyText(app)).toMatch(/already approved/);
+    expect(await app.queues.runbooks.count()).toBe(0);
+    await press('dave@example.com');
+    expect(await lastReplyText(app)).toMatch(/Approved by bob@example.com and dave@example.com/);
+    expect(await app.queues.runbooks.count()).toBe(1);
+  });
+
+  it('expires on time, tells the thread, and refuses a late press', async () => {
+    const out = await ask(app, 'alice@example.com', 'db cancel lab/main 5');
+    if (out.status !== 'approval') throw new Error('expected approval');
+    const rec = (await app.deps.approvals.get(out.approvalId))!;
+    const scheduled = await app.queues.inbound.getJobs(['delayed']);
+    expect(scheduled.map((j) => j.data)).toContainEqual({ type: 'approval-expiry', approvalId: rec.id, receivedAt: rec.expiresAt });
+    app.clock.set(rec.expiresAt + 1);
+    await expireApproval(rec.id, app.deps);
+    expect(await lastReplyText(app)).toMatch(/expired and nothing ran/);
+    await decideApproval({ approvalId: rec.id, hash: rec.hash, decision: 'approve', person: person('bob@example.com'), replyTo: room }, app.deps);
+    expect(await lastReplyText(app)).toMatch(/already expired/);
+    expect(await app.queues.runbooks.count()).toBe(0);
+  });
+
+  it('refuses to run when the targets resolve differently at approval time, and asks again', async () => {
+    const out = await ask(app, 'alice@example.com', 'db cancel lab/main 5');
+    if (out.status !== 'approval') throw new Error('expected approval');
+    const rec = (await app.deps.approvals.get(out.approvalId))!;
+    // The database moved to another environment variable: the resolved job is no longer what was approved.
+    const lab = app.deps.config.inventory.lab!;
+    app.deps.config.inventory.lab = { ...lab, databases: {} };
+    await decideApproval({ approvalId: rec.id, hash: rec.hash, decision: 'approve', person: person('bob@example.com'), replyTo: room }, app.deps);
+    expect((await app.deps.approvals.get(rec.id))!.status).toBe('superseded');
+    expect((await app.replies()).map((r) => r.text).join('\n')).toMatch(/Not run: .*main/);
+    expect(await app.queues.runbooks.count()).toBe(0);
+  });
+
+  it('ignores a stale card (hash mismatch)', async () => {
+    const out = await ask(app, 'alice@example.com', 'db cancel lab/main 5');
+    if (out.status !== 'approval') throw new Error('expected approval');
+    await decideApproval({ approvalId: out.approvalId, hash: 'not-the-hash', decision: 'approve', person: person('bob@example.com'), replyTo: room }, app.deps);
+    expect(await lastReplyText(app)).toMatch(/out of date/);
+    expect((await app.deps.approvals.get(out.approvalId))!.status).toBe('pending');
+  });
+
+  it('requires a reason to reject, then records the rejection', async () => {
+    const out = await ask(app, 'alice@example.com', 'db cancel lab/main 5');
+    if (out.status !== 'approval') throw new Error('expected approval');
+    const rec = (await app.deps.approvals.get(out.approvalId))!;
+    await decideApproval({ approvalId: rec.id, hash: rec.hash, decision: 'reject', person: person('bob@example.com'), replyTo: room }, app.deps);
+    expect(await lastReplyText(app)).toMatch(/say why/);
+    await decideApproval({ approvalId: rec.id, hash: rec.hash, decision: 'reject', note: 'wrong pid', person: person('bob@example.com'), replyTo: room }, app.deps);
+    expect(await lastReplyText(app)).toMatch(/Rejected by bob@example.com: wrong pid/);
+    expect((await app.deps.approvals.get(rec.id))!.status).toBe('rejected');
+  });
+
+  it('turns a read job into an approval once its budget is spent, showing the recent runs', async () => {
+    const first = await ask(app, 'alice@example.com', 'health lab');
+    expect(first.status).toBe('enqueued');
+    const second = await ask(app, 'alice@example.com', 'health lab');
+    expect(second.status).toBe('approval');
+    const card = (await app.replies()).filter((r) => r.card).pop()!;
+    expect(cardText(card.card)).toMatch(/Budget spent: 1 health.check per environment per 1 h/);
+    expect(cardText(card.card)).toContain(first.status === 'enqueued' ? first.jobId : '');
+  });
+
+  it('lists pending approvals for approvers only, and lets the requester withdraw one', async () => {
+    const out = await ask(app, 'alice@example.com', 'db cancel lab/main 5');
+    if (out.status !== 'approval') throw new Error('expected approval');
+    expect((await approvalsFor('bob@example.com', app.deps)).map((r) => r.id)).toEqual([out.approvalId]);
+    expect(await approvalsFor('alice@example.com', app.deps)).toEqual([]);
+    expect(await approvalsFor('vic@example.com', app.deps)).toEqual([]);
+    const rec = (await app.deps.approvals.get(out.approvalId))!;
+    await expect(cancelJob(rec.jobId, person('bob@example.com'), room, app.deps)).rejects.toThrow(/Only alice@example.com/);
+    await cancelJob(rec.jobId, person('alice@example.com'), room, app.deps);
+    expect((await app.deps.approvals.get(rec.id))!.status).toBe('cancelled');
+  });
+
+  it('refuses a viewer before anything is queued, and audits requests and refusals', async () => {
+    await expect(ask(app, 'vic@example.com', 'db cancel lab/main 5')).rejects.toBeInstanceOf(PermissionError);
+    const entries = await app.deps.audit.read({ limit: 10 });
+    expect(entries.map((e) => e.type)).toEqual(['refused', 'request']);
+    expect(entries[0]!.actor).toBe('vic@example.com');
+  });
+});
