@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+# Medic: one image for every role (MEDIC_ROLE=all|web|worker).
+
+# --- build: compile TypeScript with the full dependency tree.
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY commands ./commands
+COPY cards ./cards
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+# --- runtime: production dependencies, compiled code, SSM documents, the local space's page.
+FROM node:20-slim AS runtime
+ENV NODE_ENV=production PORT=3000 MEDIC_ROLE=all
+# tini reaps children and forwards SIGTERM so Medic drains its workers on `docker stop`.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist ./dist
+COPY --chown=node:node package.json ./
+COPY --chown=node:node bin ./bin
+COPY --chown=node:node config ./config
+# Read at run time: the SSM command documents and the local space's static page.
+COPY --chown=node:node src/runbooks/documents ./src/runbooks/documents
+COPY --chown=node:node src/local-space/public ./src/local-space/public
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["npm", "start"]
