@@ -19,6 +19,8 @@ const VISUALVM_JAR = '/usr/share/visualvm/visualvm/modules/org-graalvm-visualvm-
 interface ChildResult {
   seconds: Record<string, number>;
   maxRssKb: number;
+  /** User + system CPU of the child, all threads: a machine shared with other work inflates wall time, not this. */
+  cpuSeconds: number;
   /** Wall time of the whole child process, Node start-up included (measured by the parent). */
   wall?: number;
   objects: number;
@@ -43,7 +45,8 @@ function runChild(file: string, threads: number, dist: string): ChildResult {
   writeFileSync(script, `const [file, threads] = process.argv.slice(2);
 const { analyzeHeapDump } = await import(${JSON.stringify(pathToFileURL(join(dist, 'src/analyzers/hprof/analyze-heap-dump.js')).href)});
 const r = await analyzeHeapDump(file, { threads: Number(threads) });
-console.log(JSON.stringify({ seconds: r.seconds, maxRssKb: process.resourceUsage().maxRSS, objects: r.summary.objects, suspect: r.leakSuspects[0]?.className ?? null, topRetained: r.biggestObjects[0]?.retainedBytes ?? 0 }));
+const cpu = process.cpuUsage();
+console.log(JSON.stringify({ seconds: r.seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssKb: process.resourceUsage().maxRSS, objects: r.summary.objects, suspect: r.leakSuspects[0]?.className ?? null, topRetained: r.biggestObjects[0]?.retainedBytes ?? 0 }));
 `);
   const r = spawnSync(process.execPath, [script, file, String(threads)], { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`analysis child failed: ${r.stderr}`);
@@ -118,6 +121,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs; i++) results.push(runChild(file, threads, dist));
     const best = results.reduce((a, b) => (a.seconds.total <= b.seconds.total ? a : b));
     console.log(`\nMedic (threads=${threads}, best of ${runs}): ${best.seconds.total.toFixed(2)} s, ${(size / 1e6 / best.seconds.total).toFixed(0)} MB/s, peak RSS ${mb(best.maxRssKb * 1024)} (${((best.maxRssKb * 1024) / size).toFixed(2)}× the file), ${best.objects.toLocaleString('en-US')} objects`);
+    console.log(`CPU time (all threads): ${best.cpuSeconds.toFixed(2)} s; child process wall: ${best.wall!.toFixed(2)} s`);
     console.log('per pass (s):', Object.entries(best.seconds).filter(([k]) => k !== 'total').map(([k, v]) => `${k} ${v}`).join(', '));
     console.log(`top suspect: ${best.suspect}; biggest object retains ${best.topRetained.toLocaleString('en-US')} B`);
     if (args.includes('--no-visualvm')) return;

@@ -29,8 +29,8 @@ export function computeDominators(g: ObjectGraph): DominatorResult {
   const num = new Int32Array(n + 1); // node → preorder number (1-based), 0 = not visited
   const vertex = new Uint32Array(n + 2);
   const parent = new Int32Array(n + 2);
-  const stackNode = new Int32Array(n + 1);
-  const stackCur = new Float64Array(n + 1);
+  let stackNode = new Int32Array(n + 1);
+  let stackCur = new Float64Array(n + 1);
   let count = 0;
   // Cursor −1 = the implicit class edge is next; otherwise an index into edges (or roots for the virtual root).
   let sp = 0;
@@ -70,6 +70,8 @@ export function computeDominators(g: ObjectGraph): DominatorResult {
     }
   }
   const nr = count;
+  // The DFS stacks are dead now; drop them before the predecessor lists are built (peak memory).
+  stackNode = stackCur = new Int32Array(0) as never;
 
   // Predecessors in preorder-number space, reachable nodes only.
   const predStart = new Uint32Array(nr + 2);

@@ -23,11 +23,12 @@ export class Growable<T extends TA> {
     next.set(this.data.subarray(0, this.length) as never);
     this.data = next;
   }
-  /** The filled part, copied into an exactly sized array so the spare capacity is freed. */
+  /**
+   * The filled part as a view (no copy): copying would hold both arrays at the peak of pass 1, which costs more
+   * than the spare capacity the view keeps alive.
+   */
   trimmed(): T {
-    const out = new this.ctor(this.length);
-    out.set(this.data.subarray(0, this.length) as never);
-    return out;
+    return this.data.subarray(0, this.length) as T;
   }
 }
 

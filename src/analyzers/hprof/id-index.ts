@@ -134,7 +134,11 @@ export function buildIdIndex(ids: Float64Array, alloc: (n: number) => Uint32Arra
 function alignmentOf(keys: Uint32Array | Float64Array, granule: number): number {
   let g = 0;
   const gcd = (a: number, b: number): number => {
-    while (b) [a, b] = [b, a % b];
+    while (b) {
+      const t = a % b;
+      a = b;
+      b = t;
+    }
     return a;
   };
   const lim = Math.min(keys.length, 1 << 22);

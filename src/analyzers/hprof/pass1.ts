@@ -78,9 +78,32 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void)
   const loadClassNames = new Map<number, number>();
   const classes: ClassInfo[] = [];
   const classIndex = new IdIntMap(4096);
-  const ids = new Growable(Float64Array, 1 << 16);
-  const cls = new Growable(Int32Array, 1 << 16);
-  const aux = new Growable(Uint32Array, 1 << 16);
+  // Per-object columns, grown together. Plain typed arrays in locals (not a generic wrapper) keep the hot
+  // stores monomorphic.
+  let cap = 1 << 16;
+  let idsA = new Float64Array(cap);
+  let clsA = new Int32Array(cap);
+  let auxA = new Uint32Array(cap);
+  let count = 0;
+  const grow = (): void => {
+    cap *= 2;
+    const a = new Float64Array(cap);
+    a.set(idsA);
+    idsA = a;
+    const b = new Int32Array(cap);
+    b.set(clsA);
+    clsA = b;
+    const c = new Uint32Array(cap);
+    c.set(auxA);
+    auxA = c;
+  };
+  const addObj = (id: number, c: number, x: number): void => {
+    if (count === cap) grow();
+    idsA[count] = id;
+    clsA[count] = c;
+    auxA[count] = x;
+    count++;
+  };
   const roots = new Growable(Float64Array, 1024);
   const hashOrd = new Growable(Uint32Array, 1 << 12);
   const hashVal = new Growable(Uint32Array, 1 << 12);
@@ -187,9 +210,7 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void)
     c.staticRefs = sRefs;
     c.fieldNames = fNames;
     c.fieldTypes = fTypes;
-    ids.push(id);
-    cls.push(-1);
-    aux.push(c.idx);
+    addObj(id, -1, c.idx);
     return q;
   };
 
@@ -214,9 +235,7 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void)
         if (ci < 0) ci = classOf(cid);
         const c = classes[ci];
         if (!c.hasDump && c.seenBytes < 0) c.seenBytes = n;
-        ids.push(rd(b, p + 1));
-        cls.push(ci);
-        aux.push(0);
+        addObj(rd(b, p + 1), ci, 0);
         p += h + n;
       } else if (tag === SUB.PRIM_ARRAY_DUMP) {
         const h = 1 + I + 9;
@@ -228,10 +247,8 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void)
         const body = len * es;
         const hashable = (t === 8 || t === 5) && body <= HASH_MAX_BYTES;
         if (hashable && p + h + body > lim) { need = h + body; return p; }
-        const ord = ids.length;
-        ids.push(rd(b, p + 1));
-        cls.push(primClassOf(t));
-        aux.push(len);
+        const ord = count;
+        addObj(rd(b, p + 1), primClassOf(t), len);
         if (hashable) {
           // FNV-1a over the bytes; grouped later with the length, so collisions need equal lengths too.
           let hsh = 0x811c9dc5;
@@ -256,11 +273,10 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void)
         if (I === 8 && prevArr >= 0 && id > prevArr && id < prevArr + 16 + 8 * prevArrLen) compressed = true;
         prevArr = id;
         prevArrLen = len;
-        ids.push(id);
-        cls.push(classOf(rd(b, p + 1 + I + 8)));
-        const ac = classes[cls.data[cls.length - 1]];
+        const aci = classOf(rd(b, p + 1 + I + 8));
+        const ac = classes[aci];
         if (ac.kind === 0) ac.kind = KIND_OBJ_ARRAY;
-        aux.push(len);
+        addObj(id, aci, len);
         if (p + h + body > lim) {
           skipAfter = body;
           return p + h;
@@ -274,9 +290,7 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void)
         const h = 1 + I + 9;
         if (p + h > lim) { need = h; return p; }
         const t = b[p + 1 + I + 8];
-        ids.push(rd(b, p + 1));
-        cls.push(primClassOf(TYPE_SIZE[t] > 0 ? t : 8));
-        aux.push(u4(b, p + 1 + I + 4));
+        addObj(rd(b, p + 1), primClassOf(TYPE_SIZE[t] > 0 ? t : 8), u4(b, p + 1 + I + 4));
         p += h;
       } else if (tag === SUB.HEAP_DUMP_INFO) {
         if (p + 1 + 4 + I > lim) { need = 1 + 4 + I; return p; }
@@ -312,7 +326,7 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void)
 
   const segment = async (len: number): Promise<void> => {
     const start = win.offset;
-    const seg: Segment = { start, length: len, firstOrd: ids.length, objects: 0 };
+    const seg: Segment = { start, length: len, firstOrd: count, objects: 0 };
     segments.push(seg);
     const endAbs = start + len;
     while (win.offset < endAbs) {
@@ -326,7 +340,7 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void)
           // Unknown sub-record: its length is unknowable, so the rest of this segment is skipped.
           const at = win.base + (win.pos + 0);
           if (unknownSubWarned++ < 5) warnings.push(`unknown heap sub-record 0x${(-e.bytes - 1).toString(16)} near offset ${at}: rest of the segment skipped`);
-          seg.objects = ids.length - seg.firstOrd;
+          seg.objects = count - seg.firstOrd;
           await win.seek(endAbs);
           return;
         }
@@ -352,7 +366,7 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void)
       progress();
     }
     if (win.offset < endAbs) throw new HeapDumpError(`dump ends inside a heap-dump segment (${endAbs - win.offset} bytes missing)`, win.offset, null);
-    seg.objects = ids.length - seg.firstOrd;
+    seg.objects = count - seg.firstOrd;
   };
 
   try {
@@ -417,10 +431,10 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void)
     loadClassNames,
     classes,
     classIndex,
-    ids: ids.trimmed(),
-    cls: cls.trimmed(),
-    aux: aux.trimmed(),
-    count: ids.length,
+    ids: idsA.subarray(0, count),
+    cls: clsA.subarray(0, count),
+    aux: auxA.subarray(0, count),
+    count,
     roots: roots.trimmed(),
     segments,
     compressedByArrays: compressed,
