@@ -202,7 +202,6 @@ function startAlertIntake(o: {
     routes: file.routes,
     settings,
     scheduleFollowUp: (id, delayMs, now) => alerts.scheduleFollowUp(id, delayMs, now),
-    // TODO(approvals): incidentApprovals, closing the pending approvals of a resolved incident's thread.
   };
   const router = createAlertsRouter({
     token: env.MEDIC_ALERT_TOKEN,

@@ -17,11 +17,6 @@ import { submitJob, type SubmitRequest } from './submit-job.js';
  * runbooks submitted through `submitJob` like any chat command, acting as the route's service identity.
  */
 
-/** Withdraws pending approvals of an incident. TODO(approvals): wire once approvals record their incident. */
-export interface IncidentApprovals {
-  withdrawForIncident(incidentId: string, reason: string): Promise<number>;
-}
-
 export interface AlertDeps extends AppDeps {
   incidents: IncidentStore;
   /**
@@ -32,7 +27,6 @@ export interface AlertDeps extends AppDeps {
   routes: readonly Route[];
   settings: AlertSettings;
   scheduleFollowUp(incidentId: string, delayMs: number, now: number): Promise<void>;
-  incidentApprovals?: IncidentApprovals;
 }
 
 /** The route an alert without a matching route takes: say it, run nothing. */
@@ -71,7 +65,7 @@ export async function handleAlert(alert: Alert, deps: AlertDeps): Promise<void> 
       return;
     case 'resolved': {
       const thread = threadOf(out.incident);
-      const withdrawn = out.incident.firing <= 0 ? ((await deps.incidentApprovals?.withdrawForIncident(out.incident.id, `resolved: ${alert.title}`)) ?? 0) : 0;
+      const withdrawn = out.incident.firing <= 0 ? await withdrawApprovals(thread, `incident resolved: ${alert.title}`, deps) : 0;
       const started = alert.startedAt ?? out.firstSeen;
       const ended = alert.endedAt ?? now;
       await say(deps, thread, incidentResolvedCard({ title: alert.title, target: alert.target, durationMs: ended - started, firing: Math.max(0, out.incident.firing), withdrawn }), {
@@ -82,6 +76,19 @@ export async function handleAlert(alert: Alert, deps: AlertDeps): Promise<void> 
     case 'ignored':
       log.info({ reason: out.reason }, 'resolved alert ignored');
   }
+}
+
+/** Closes the approvals still pending in the incident's thread: nothing is left to fix once every alert resolved. */
+async function withdrawApprovals(thread: ReplyTo, reason: string, deps: AlertDeps): Promise<number> {
+  let n = 0;
+  for (const rec of await deps.approvals.listPending()) {
+    if (rec.data.replyTo?.roomId !== thread.roomId || rec.data.replyTo.parentId !== thread.parentId) continue;
+    const now = deps.clock.now();
+    if (!(await deps.approvals.close(rec.id, 'cancelled', 'service:medic', now))) continue;
+    n++;
+    await deps.audit.append({ at: now, type: 'approval-closed', actor: 'service:medic', env: rec.env, approvalId: rec.id, jobId: rec.jobId, detail: `withdrawn: ${reason}`.slice(0, 300) });
+  }
+  return n;
 }
 
 function threadOf(incident: IncidentRecord): ReplyTo {
