@@ -16,7 +16,7 @@ import type { Executor } from './core/executor.js';
 import type { ChatPort, Logger } from './core/ports.js';
 import { systemClock } from './core/ports.js';
 import type { RunbookServices } from './core/runbook.js';
-import { createLocalExecutor } from './executors/local.js';
+import { createRunbookServices } from './services.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createMedicQueues, createQueuePorts, enqueueInbound, type MedicQueues } from './queue/queues.js';
@@ -85,7 +85,7 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
     clock: systemClock,
     log,
   };
-  const services: RunbookServices = { executor: overrides.executor ?? createLocalExecutor() };
+  const services: RunbookServices = createRunbookServices(process.env, { executor: overrides.executor });
 
   const workers: Worker[] = [];
   const common = { connection: workerConn, prefix: env.MEDIC_QUEUE_PREFIX, log };

@@ -102,7 +102,7 @@ describe('the cards of the spine are valid Adaptive Cards 1.3 within Webex limit
     expect(t).toContain('bob@example.com');
     expect(t).toContain('Budget spent');
     expect(t).toContain('r-old');
-    const actions = (c.card.actions ?? []) as Array<{ title: string; data: Record<string, string> }>;
+    const actions = (c.card.actions ?? []) as unknown as Array<{ title: string; data: Record<string, string> }>;
     expect(actions.map((a) => a.title)).toEqual(['Approve', 'Reject']);
     for (const a of actions) expect(a.data).toMatchObject({ approvalId: 'ap-abc', hash: approval.hash });
     expectValidCard(approvalNoticeCard('✅', 'Approved'));

@@ -1,0 +1,34 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { Executor } from './core/executor.js';
+import type { RunbookServices } from './core/runbook.js';
+import { createRdsMetrics } from './executors/cloudwatch.js';
+import { createLocalExecutor } from './executors/local.js';
+import { createPgExecutor } from './executors/pg.js';
+import { createRoutingExecutor } from './executors/routing.js';
+import { createSsmExecutor } from './executors/ssm.js';
+
+/**
+ * Builds the clients runbooks use: SSM (through the routing executor: `local` targets run on this host), S3 for
+ * large SSM output, PostgreSQL, CloudWatch. AWS clients take region, credentials and endpoints from the SDK's own
+ * environment (AWS_REGION, AWS_ENDPOINT_URL_SSM, ...). Shared by main.ts and the CLI.
+ */
+export function createRunbookServices(env: NodeJS.ProcessEnv = process.env, overrides: { executor?: Executor } = {}): RunbookServices {
+  const ssm = createSsmExecutor({
+    ssm: new SSMClient({}),
+    s3: new S3Client({}),
+    outputS3Bucket: env.MEDIC_SSM_OUTPUT_BUCKET || undefined,
+    outputS3KeyPrefix: env.MEDIC_SSM_OUTPUT_PREFIX || undefined,
+    documentPrefix: env.MEDIC_SSM_DOCUMENT_PREFIX || undefined,
+  });
+  return {
+    executor: overrides.executor ?? createRoutingExecutor({ local: createLocalExecutor(), ssm }),
+    pg: {
+      ...createPgExecutor(),
+      // Connection URLs stay in the environment; the inventory names the variable.
+      resolveSecret: (name) => env[name] || undefined,
+      rdsMetrics: createRdsMetrics((region) => new CloudWatchClient({ region })),
+    },
+  };
+}
