@@ -95,7 +95,7 @@ describe('alerts become incident threads, diagnoses and remediations', () => {
   it('answers 400 naming the problem to a malformed payload and keeps it in the dead-letter list', async () => {
     const r = await post('/alerts/alertmanager', { receiver: 'x', alerts: [{ labels: { alertname: 'A' } }] });
     expect(r.status).toBe(400);
-    expect((await r.json()).error).toMatch(/status must be "firing" or "resolved"/);
+    expect(((await r.json()) as { error: string }).error).toMatch(/status must be "firing" or "resolved"/);
     const notJson = await post('/alerts/generic', '{"id": ');
     expect(notJson.status).toBe(400);
     const dead = (await redis.lrange(`${h.prefix}:alerts:dead`, 0, -1)).map((s) => JSON.parse(s) as { route: string; reason: string; body: string });
