@@ -96,23 +96,38 @@ group by 1, 2, 3, 4
 order by count desc, 1, 2, 3
 limit 50`;
 
-/** $1 = top N. */
+/**
+ * Biggest tables. pg_total_relation_size opens (and locks) every relation it measures, which on 5,000 tables costs
+ * seconds and thousands of locks; so candidates are ranked by the page counts in pg_class (table + TOAST + indexes,
+ * as of the last VACUUM/ANALYZE) plus every never-analyzed table, and only those are measured exactly. $1 = top N.
+ */
 export const TABLE_SIZES_SQL = `
+with pages as (
+  select c.oid, c.reltoastrelid, c.relpages + coalesce(t.relpages, 0)
+    + coalesce((select sum(ic.relpages) from pg_index i join pg_class ic on ic.oid = i.indexrelid where i.indrelid = c.oid), 0) as pages,
+    c.reltuples
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace left join pg_class t on t.oid = c.reltoastrelid
+  where c.relkind in ('r', 'm') and ${NOT_SYSTEM}
+), candidates as (
+  (select oid, reltoastrelid, reltuples from pages order by pages desc limit greatest($1 * 5, 50))
+  union
+  (select oid, reltoastrelid, reltuples from pages where reltuples < 0 limit 200)
+)
 select n.nspname as schema, c.relname as table,
   pg_total_relation_size(c.oid)::float8 as total_bytes,
   pg_relation_size(c.oid)::float8 as table_bytes,
   pg_indexes_size(c.oid)::float8 as index_bytes,
   coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0)::float8 as toast_bytes,
   greatest(c.reltuples, 0)::float8 as rows
-from pg_class c join pg_namespace n on n.oid = c.relnamespace
-where c.relkind in ('r', 'm') and ${NOT_SYSTEM}
+from candidates k join pg_class c on c.oid = k.oid join pg_namespace n on n.oid = c.relnamespace
 order by total_bytes desc, 1, 2
 limit $1`;
 
+/** Schema sizes from pg_class page counts (as of the last VACUUM/ANALYZE), for the same reason: no per-relation I/O. */
 export const SCHEMA_SIZES_SQL = `
-select n.nspname as name, sum(pg_total_relation_size(c.oid))::float8 as bytes
-from pg_class c join pg_namespace n on n.oid = c.relnamespace
-where c.relkind in ('r', 'm') and ${NOT_SYSTEM}
+select n.nspname as name, (sum(c.relpages::float8 + coalesce(t.relpages, 0)) * current_setting('block_size')::float8) as bytes
+from pg_class c join pg_namespace n on n.oid = c.relnamespace left join pg_class t on t.oid = c.reltoastrelid
+where c.relkind in ('r', 'm', 'i') and ${NOT_SYSTEM}
 group by 1
 order by bytes desc, 1
 limit $1`;
@@ -142,7 +157,10 @@ limit $1`;
  * $1 = top N.
  */
 export const TABLE_BLOAT_SQL = `
-with cols as (
+with st as materialized (
+  select schemaname, tablename, attname, null_frac, avg_width from pg_stats
+  where not inherited and schemaname not in ('pg_catalog', 'information_schema')
+), cols as (
   select c.oid, n.nspname as schema, c.relname as tbl, c.reltuples::float8 as reltuples, c.relpages::float8 as relpages,
     coalesce(substring(array_to_string(c.reloptions, ' ') from 'fillfactor=([0-9]+)')::int, 100) as fillfactor,
     current_setting('block_size')::float8 as bs,
@@ -152,7 +170,7 @@ with cols as (
   from pg_class c
   join pg_namespace n on n.oid = c.relnamespace
   join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-  left join pg_stats s on s.schemaname = n.nspname and s.tablename = c.relname and s.attname = a.attname and not s.inherited
+  left join st s on s.schemaname = n.nspname and s.tablename = c.relname and s.attname = a.attname
   where c.relkind in ('r', 'm') and c.relpages > 0 and c.reltuples >= 0 and ${NOT_SYSTEM}
   group by c.oid, n.nspname, c.relname, c.reltuples, c.relpages, c.reloptions
 ), est as (
@@ -171,20 +189,30 @@ limit $1`;
  * non-btree indexes are skipped. $1 = top N.
  */
 export const INDEX_BLOAT_SQL = `
-with ix as (
+with st as materialized (
+  select schemaname, tablename, attname, null_frac, avg_width from pg_stats
+  where not inherited and schemaname not in ('pg_catalog', 'information_schema')
+), cs as materialized (
+  -- Column statistics keyed by (table oid, attnum): the index side then joins on integers, not on names.
+  select a.attrelid, a.attnum, s.null_frac, s.avg_width
+  from st s
+  join pg_namespace n on n.nspname = s.schemaname
+  join pg_class c on c.relnamespace = n.oid and c.relname = s.tablename
+  join pg_attribute a on a.attrelid = c.oid and a.attname = s.attname
+), ix as (
   select ic.oid, n.nspname as schema, t.relname as tbl, ic.relname as idx, ic.relpages::float8 as relpages, ic.reltuples::float8 as reltuples,
     coalesce(substring(array_to_string(ic.reloptions, ' ') from 'fillfactor=([0-9]+)')::int, 90) as fillfactor,
     current_setting('block_size')::float8 as bs,
-    sum(coalesce(s.avg_width, 0))::float8 as data_width, bool_or(coalesce(s.null_frac, 0) > 0) as has_nulls,
-    count(a.attnum) as ncols, count(s.attname) as ncols_stats
+    sum(coalesce(cs.avg_width, 0))::float8 as data_width, bool_or(coalesce(cs.null_frac, 0) > 0) as has_nulls,
+    count(*) as ncols, count(cs.attnum) as ncols_stats
   from pg_index i
   join pg_class ic on ic.oid = i.indexrelid
   join pg_class t on t.oid = i.indrelid
   join pg_namespace n on n.oid = t.relnamespace
   join pg_am am on am.oid = ic.relam and am.amname = 'btree'
-  join pg_attribute a on a.attrelid = t.oid and a.attnum = any(i.indkey::int2[]) and a.attnum > 0
-  left join pg_stats s on s.schemaname = n.nspname and s.tablename = t.relname and s.attname = a.attname and not s.inherited
-  where i.indexprs is null and ic.relpages > 1 and ic.reltuples >= 0 and ${NOT_SYSTEM}
+  cross join lateral unnest(i.indkey::int2[]) as k(attnum)
+  left join cs on cs.attrelid = i.indrelid and cs.attnum = k.attnum
+  where k.attnum > 0 and i.indexprs is null and ic.relpages > 1 and ic.reltuples >= 0 and ${NOT_SYSTEM}
   group by ic.oid, n.nspname, t.relname, ic.relname, ic.relpages, ic.reltuples, ic.reloptions
 ), est as (
   select *, ceil((8 + data_width + case when has_nulls then 4 else 0 end) / 8.0) * 8 + 4 as tuple_bytes
@@ -437,14 +465,18 @@ async function collect(conn: PgConnection, opts: PgCollectOptions, options: PgEx
     const user = String(srv.user);
     const isReplica = srv.is_replica === true;
 
-    /** Runs one check behind a savepoint; a failure becomes a notice on its section and the fallback value. */
-    const check = async <T>(section: PgNotice['section'], what: string, sql: string, params: unknown[], map: (rows: Row[]) => T, fallback: T, timeoutMs?: number): Promise<T> => {
+    /**
+     * Runs one check behind a savepoint; a failure becomes a notice on its section and the fallback value.
+     * `prelude` holds SET LOCAL statements for this check only (the rollback to the savepoint undoes them).
+     */
+    const check = async <T>(section: PgNotice['section'], what: string, sql: string, params: unknown[], map: (rows: Row[]) => T, fallback: T, prelude: string[] = []): Promise<T> => {
       await run(s, 'savepoint medic_check', [], false);
       try {
-        if (timeoutMs) await run(s, `set local statement_timeout = ${Math.trunc(timeoutMs)}`, [], false);
+        for (const p of prelude) await run(s, p, [], false);
         const rows = await run(s, sql, params);
-        if (timeoutMs) await run(s, `set local statement_timeout = ${Math.trunc(opts.statementTimeoutMs)}`, [], false);
-        await run(s, 'release savepoint medic_check', [], false);
+        // Rolling back (not releasing) the savepoint drops the relation locks this check took: the report is
+        // read-only, so nothing is lost, and DDL is not kept waiting behind locks on every table until commit.
+        await run(s, 'rollback to savepoint medic_check', [], false);
         return map(rows);
       } catch (e) {
         if (opts.signal?.aborted) throw new UserError(`The check of ${conn.label} was cancelled.`);
@@ -494,8 +526,12 @@ async function collect(conn: PgConnection, opts: PgCollectOptions, options: PgEx
         const dead = num(row.dead);
         return { schema: String(row.schema), table: String(row.table), liveTuples: live, deadTuples: dead, deadRatio: live + dead > 0 ? dead / (live + dead) : 0, lastVacuum: iso(row.last_vacuum), lastAutovacuum: iso(row.last_autovacuum), lastAnalyze: iso(row.last_analyze), lastAutoanalyze: iso(row.last_autoanalyze), autovacuumEnabled: row.autovacuum_enabled !== false };
       }), []);
-    const tableBloat = await check('tableBloat', 'Table bloat estimate', TABLE_BLOAT_SQL, [n], (r) => r.map(toBloat), [], opts.slowStatementTimeoutMs);
-    const indexBloat = await check('indexBloat', 'Index bloat estimate', INDEX_BLOAT_SQL, [n], (r) => r.map(toBloat), [], opts.slowStatementTimeoutMs);
+    // The bloat estimates join pg_stats by name. On big catalogs the planner's row estimates for the catalogs are
+    // poor and it picks nested loops that ran for minutes on 5,000 tables (bench/db.ts); hash joins take a second
+    // or two. Parallel workers only add start-up cost to catalog scans on a busy server.
+    const slow = [`set local statement_timeout = ${Math.trunc(opts.slowStatementTimeoutMs)}`, 'set local enable_nestloop = off', 'set local max_parallel_workers_per_gather = 0'];
+    const tableBloat = await check('tableBloat', 'Table bloat estimate', TABLE_BLOAT_SQL, [n], (r) => r.map(toBloat), [], slow);
+    const indexBloat = await check('indexBloat', 'Index bloat estimate', INDEX_BLOAT_SQL, [n], (r) => r.map(toBloat), [], slow);
     const wrapRows = await check('wraparound', 'Transaction ID age', WRAPAROUND_SQL, [n], (r) => r, []);
     const toWrap = (row: Row): PgWraparoundRow => ({ name: String(row.name), age: num(row.age), left: 2146483648 - num(row.age) });
     const cacheHit = await check('cacheHit', 'Cache hit rate', CACHE_HIT_SQL, [], (r) => ({ table: numOrNull(r[0]?.table_rate), index: numOrNull(r[0]?.index_rate) }), { table: null, index: null });
