@@ -9,6 +9,7 @@ import { handleInbound } from './app/handle-inbound.js';
 import { createRedisApprovalStore } from './queue/approvals.js';
 import { createRedisAuditLog } from './queue/audit.js';
 import { createRedisBudgetStore } from './queue/budgets.js';
+import { createTargetLocks } from './queue/target-lock.js';
 import { createJobControl, createScheduler, listenForCancels } from './queue/job-control.js';
 import { runRunbookJob } from './app/run-runbook.js';
 import { ConfigError, loadConfig, type MedicConfig } from './config.js';
@@ -135,11 +136,12 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
     }
   }
   let subscriber: Redis | undefined;
+  const locks = createTargetLocks(producer, { prefix: `${env.MEDIC_QUEUE_PREFIX}:` });
   if (env.MEDIC_ROLE !== 'web') {
     const runbooksWorker = startRunbooksWorker({
       ...common,
       concurrency: env.MEDIC_WORKER_CONCURRENCY,
-      run: (info) => runRunbookJob(info, { inventory: config.file.environments, services, replies: ports, audit, clock: systemClock, log, workerId: WORKER_ID }),
+      run: (info) => runRunbookJob(info, { inventory: config.file.environments, services, replies: ports, audit, locks, clock: systemClock, log, workerId: WORKER_ID }),
     });
     workers.push(runbooksWorker as unknown as Worker);
     subscriber = createRedis(env.REDIS_URL, 'worker');

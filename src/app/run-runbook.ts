@@ -5,11 +5,14 @@ import { errorMessage, errorRef, isUserError, NonRetryableError } from '../core/
 import { actorLabel } from '../core/identity.js';
 import type { Inventory } from '../core/inventory.js';
 import type { AuditLog } from '../core/approval.js';
-import type { JobResult, RunbookJobData } from '../core/jobs.js';
+import { TargetBusyError, type HeldLock, type TargetLocks } from '../core/locks.js';
+import type { JobKind, JobResult, RunbookJobData } from '../core/jobs.js';
 import type { Clock, Logger, ReplyQueue, RunbookJobInfo } from '../core/ports.js';
 import type { Runbook, RunbookContext, RunbookServices } from '../core/runbook.js';
 
 export interface RunRunbookDeps {
+  /** Per-target locks; absent in the CLI, which runs one job alone. */
+  locks?: TargetLocks;
   /** Job start and end go to the audit trail when given (the CLI runs without one). */
   audit?: AuditLog;
   inventory: Inventory;
@@ -48,6 +51,52 @@ export async function runRunbookJob(job: RunbookJobInfo, deps: RunRunbookDeps): 
     },
   };
   const runbook = RUNBOOKS[request.kind] as Runbook<typeof request.kind>;
+  const lock = await lockTargets(job, deps);
+  try {
+    return await runLocked(job, deps, ctx, runbook, log);
+  } finally {
+    await lock?.release();
+  }
+}
+
+/**
+ * One lock per target, shared by manual and automatic jobs. When another job holds one, the requester is told who
+ * (once) and the job goes back to the queue, delayed: TargetBusyError tells the queue adapter to do that.
+ */
+async function lockTargets(job: RunbookJobInfo, deps: RunRunbookDeps): Promise<(HeldLock & { release(): Promise<void> }) | undefined> {
+  const keys = [...new Set(job.data.targets ?? [])];
+  if (!deps.locks || keys.length === 0 || job.data.request.kind === 'system.ping') return undefined;
+  const who = job.data.actor.type === 'person' ? job.data.actor.email : `service:${job.data.actor.name}`;
+  const got = await deps.locks.acquire(keys, { jobId: job.id, requestedBy: who });
+  if (!got.ok) {
+    const { replyTo } = job.data;
+    if (replyTo) {
+      await deps.replies.enqueueReply(
+        { roomId: replyTo.roomId, parentId: replyTo.parentId, text: `⏸️ Job ${job.id} is waiting for job ${got.holder.jobId}, requested by ${got.holder.requestedBy}, which holds ${got.holder.key}. It starts when that one ends.` },
+        { dedupeKey: `p-${job.id}-wait-${got.holder.jobId}` },
+      );
+    }
+    throw new TargetBusyError(got.holder);
+  }
+  // Renew well before the TTL runs out; a crashed worker stops renewing and its lock expires.
+  const timer = setInterval(() => {
+    got.renew().then(
+      (ok) => ok || deps.log.warn({ jobId: job.id, keys }, 'lost a target lock while running'),
+      (err) => deps.log.warn({ err, jobId: job.id }, 'lock renewal failed'),
+    );
+  }, 15_000);
+  timer.unref();
+  return {
+    ...got,
+    release: async () => {
+      clearInterval(timer);
+      await got.release();
+    },
+  };
+}
+
+async function runLocked(job: RunbookJobInfo, deps: RunRunbookDeps, ctx: RunbookContext, runbook: Runbook<JobKind>, log: Logger): Promise<JobResult> {
+  const { request, replyTo } = job.data;
   const started = deps.clock.now();
   log.info({ actor: actorLabel(job.data.actor) }, 'runbook started');
   const actorName = job.data.actor.type === 'person' ? job.data.actor.email : `service:${job.data.actor.name}`;

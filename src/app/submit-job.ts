@@ -109,6 +109,7 @@ async function enqueue(req: SubmitRequest, deps: AppDeps, jobId: string): Promis
     risk: plan.risk,
     origin: req.origin.slice(0, 500),
     env: plan.env,
+    targets: plan.targets,
   });
   if (created) await deps.audit.append({ at: deps.clock.now(), type: 'job-enqueued', actor: actorId(req.actor), env: plan.env, jobId, roomId: req.replyTo?.roomId, detail: plan.summary });
   deps.log.info({ jobId, kind: plan.request.kind, created }, 'runbook job enqueued');
@@ -128,7 +129,7 @@ async function requestApproval(req: SubmitRequest, deps: AppDeps, jobId: string,
   const rec: ApprovalRecord = {
     id: approvalId,
     jobId,
-    data: { request: plan.request, actor: req.actor, replyTo: req.replyTo, risk: plan.risk, origin: req.origin.slice(0, 500), env: plan.env },
+    data: { request: plan.request, actor: req.actor, replyTo: req.replyTo, risk: plan.risk, origin: req.origin.slice(0, 500), env: plan.env, targets: plan.targets },
     hash: planHash(plan),
     requester: actorId(req.actor),
     risk: plan.risk,

@@ -34,6 +34,8 @@ export interface RunbookJobData {
   origin: string;
   /** Environment the job acts on, when it has one (locks, budgets, `jobs` filtering). */
   env?: string;
+  /** Resolved targets (instances, databases, ...): one lock each while the job runs. */
+  targets?: string[];
 }
 
 /** States as a person reads them in `job <id>`. */

@@ -8,33 +8,9 @@ import type { Redis } from 'ioredis';
  * Redis Cluster: all keys of one call must share a hash slot, so put a hash tag in the prefix (`medic:{locks}:`).
  */
 
-export interface LockOwner {
-  jobId: string;
-  requestedBy: string;
-}
+import type { AcquireResult, LockHolder, LockOwner, TargetLocks } from '../core/locks.js';
 
-export interface LockHolder extends LockOwner {
-  /** The target key that was already held. */
-  key: string;
-  token?: number;
-}
-
-export interface HeldLock {
-  ok: true;
-  /** Fencing token: strictly increasing across all acquisitions under this prefix. */
-  token: number;
-  /** Extends the TTL of every key; false when any key is no longer ours (expired, taken over). */
-  renew(): Promise<boolean>;
-  /** Deletes the keys still ours; a key someone else holds now is left alone. */
-  release(): Promise<void>;
-}
-
-export type AcquireResult = HeldLock | { ok: false; holder: LockHolder };
-
-export interface TargetLocks {
-  acquire(keys: string[], owner: LockOwner): Promise<AcquireResult>;
-  holderOf(key: string): Promise<LockHolder | null>;
-}
+export type { AcquireResult, HeldLock, LockHolder, LockOwner, TargetLocks } from '../core/locks.js';
 
 // KEYS: the lock keys, then the fencing counter. ARGV: ttl ms, owner JSON.
 // Returns {0, index of the held key, its value} or {1, token}.

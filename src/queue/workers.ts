@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { NonRetryableError, PermanentError, RateLimitedError } from '../core/errors.js';
+import { TargetBusyError } from '../core/locks.js';
 import type { InboundEvent } from '../core/inbound.js';
 import type { JobResult, RunbookJobData } from '../core/jobs.js';
 import type { ChatPort, Logger, RunbookJobInfo } from '../core/ports.js';
@@ -44,10 +45,10 @@ export function startInboundWorker(opts: WorkerCommon & { handle: (event: Inboun
   return w;
 }
 
-export function startRunbooksWorker(opts: WorkerCommon & { run: (info: RunbookJobInfo) => Promise<JobResult> }): Worker<RunbookJobData, JobResult> {
+export function startRunbooksWorker(opts: WorkerCommon & { run: (info: RunbookJobInfo) => Promise<JobResult>; lockRetryMs?: number }): Worker<RunbookJobData, JobResult> {
   const w = new Worker<RunbookJobData, JobResult>(
     QUEUE_NAMES.runbooks,
-    async (job: Job<RunbookJobData, JobResult>, _token?: string, signal?: AbortSignal) => {
+    async (job: Job<RunbookJobData, JobResult>, token?: string, signal?: AbortSignal) => {
       const attempts = job.opts.attempts ?? 1;
       try {
         return await opts.run({
@@ -58,6 +59,11 @@ export function startRunbooksWorker(opts: WorkerCommon & { run: (info: RunbookJo
           reportProgress: (f) => job.updateProgress(Math.round(f * 100)),
         });
       } catch (e) {
+        if (e instanceof TargetBusyError) {
+          // Back to the queue, delayed: the attempt does not count and no worker spins on the lock.
+          await job.moveToDelayed(Date.now() + (opts.lockRetryMs ?? 2_000), token);
+          throw new DelayedError();
+        }
         throw unrecoverable(e);
       }
     },
