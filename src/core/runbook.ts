@@ -2,7 +2,8 @@ import type { Executor } from './executor.js';
 import type { Actor } from './identity.js';
 import type { Inventory } from './inventory.js';
 import type { PgPort } from './pg-port.js';
-import type { JobKind, JobRequestOf, JobResultOf } from './jobs.js';
+import type { JobKind, JobRequest, JobRequestOf, JobResultOf } from './jobs.js';
+import type { DumpFiles } from './kinds/jvm.js';
 import type { Clock, Logger } from './ports.js';
 
 /**
@@ -13,6 +14,21 @@ export interface RunbookServices {
   executor: Executor;
   /** PostgreSQL checks and signals plus RDS metrics (`db.*` runbooks); absent when not configured. */
   pg?: PgPort;
+  /** Heap-dump files: this host's dump directory, the upload bucket, S3 downloads (`jvm.*` runbooks). */
+  dumps?: DumpFiles;
+  /**
+   * Queues a job after this one (the heap analysis after a dump) on its own queue, with the same actor and thread;
+   * returns its job id. Absent where there is no queue (CLI): the runbook then does the work itself.
+   */
+  followUp?: (f: FollowUpRequest) => Promise<string>;
+}
+
+/** A job a runbook asks for once its own work is done. */
+export interface FollowUpRequest {
+  parentJobId: string;
+  request: JobRequest;
+  /** One line for `job <id>` and audit. */
+  summary: string;
 }
 
 export interface RunbookContext {

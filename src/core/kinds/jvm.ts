@@ -1,0 +1,177 @@
+import type { ResultBase } from '../result.js';
+
+/**
+ * `jvm threads`, `jvm heap`, `jvm oom` and the heap analysis they queue (`jvm.heap.analyze`).
+ * The report shapes below are the contract a result carries through the queue to its card. They are declared here
+ * because src/core imports nothing else of the project; the analyzers' own types (src/analyzers/threads,
+ * src/analyzers/hprof) are assigned to them in the runbooks, so a drift fails to compile there.
+ */
+
+/** `jvm threads <env> <target> [count] [interval]`: read-only, `count` dumps `intervalSeconds` apart. */
+export interface JvmThreadsRequest {
+  kind: 'jvm.threads';
+  env: string;
+  /** Display name (tier `names`), instance id, or `local`. */
+  target: string;
+  count: number;
+  intervalSeconds: number;
+}
+
+/** `jvm heap <env> <target>`: a live-objects, gzip'd heap dump (pauses the JVM), then its analysis. */
+export interface JvmHeapRequest {
+  kind: 'jvm.heap';
+  env: string;
+  target: string;
+}
+
+/** `jvm oom <env> <target>`: dump (or pick up the OOM dump), restart, wait for health, analyze. */
+export interface JvmOomRequest {
+  kind: 'jvm.oom';
+  env: string;
+  target: string;
+}
+
+/** Where a collected heap dump lives: on the host Medic runs on, or in S3 after the instance uploaded it. */
+export type DumpLocation = { type: 'local'; path: string } | { type: 's3'; bucket: string; key: string } | { type: 'instance'; path: string };
+
+/** Queued by `jvm heap` / `jvm oom`, never typed in chat: analyzes one dump on the `analysis` queue. */
+export interface JvmHeapAnalyzeRequest {
+  kind: 'jvm.heap.analyze';
+  env: string;
+  target: string;
+  dump: DumpLocation;
+  dumpBytes: number;
+  /** The job that collected the dump, shown on the card. */
+  parentJobId: string;
+}
+
+/** The instance a JVM command acted on. */
+export interface JvmTargetInfo {
+  env: string;
+  tier: string;
+  instanceId: string;
+  /** Display name from the inventory, else the instance id. */
+  name: string;
+}
+
+// --- thread report (src/analyzers/threads ThreadReport, the parts that travel)
+
+export interface JvmThreadReport {
+  threads: number;
+  states: Record<string, number>;
+  daemon: number;
+  virtual: number;
+  dumps: Array<{ source: string; format: string; timestamp?: string; jvm?: string; threads: number }>;
+  findings: Array<{ severity: 'critical' | 'warn' | 'info'; title: string; detail?: string }>;
+  deadlocks: Array<{ threads: string[]; locks: Array<{ lock: string; type: string; waiter: string; heldBy: string }> }>;
+  contention: Array<{ lock: string; type: string; holder: string | null; holderState?: string; holderFrames: string[]; waiters: number }>;
+  hotThreads: Array<{ name: string; cpuMs: number; cpuPercent?: number; source: string; frames: string[] }>;
+  groups: Array<{ count: number; state: string; frames: string[] }>;
+  warnings: string[];
+}
+
+export interface JvmThreadsResult extends ResultBase {
+  kind: 'jvm.threads';
+  target: JvmTargetInfo;
+  count: number;
+  intervalSeconds: number;
+  /** The JVM as the document found it. */
+  jvm: { pid: number; user: string; tool: string };
+  report: JvmThreadReport;
+  durationMs: number;
+  commandId: string;
+}
+
+// --- heap report (src/analyzers/hprof HeapReport)
+
+export interface JvmHeapReport {
+  file: string;
+  format: string;
+  summary: { objects: number; shallowBytes: number; classes: number; gcRoots: number; idSize: 4 | 8; compressedOops: boolean };
+  unreachable: { objects: number; shallowBytes: number };
+  reachableBytes: number;
+  histogram: Array<{ className: string; instances: number; shallowBytes: number; retainedBytes: number }>;
+  biggestObjects: Array<{ objectId: string; className: string; shallowBytes: number; retainedBytes: number; pathToRoot: Array<{ className: string; field: string }> }>;
+  leakSuspects: Array<{
+    kind: 'object' | 'class';
+    className: string;
+    objectId: string;
+    instances: number;
+    retainedBytes: number;
+    percent: number;
+    accumulationPoint: { objectId: string; className: string; shallowBytes: number; retainedBytes: number } | null;
+    pathToRoot: Array<{ className: string; field: string }>;
+  }>;
+  duplicateStrings: Array<{ value: string; count: number; wastedBytes: number }>;
+  largeArrays: Array<{ objectId: string; className: string; length: number; shallowBytes: number }>;
+  emptyCollections: Array<{ className: string; count: number; wastedBytes: number }>;
+  jvm: { systemProperties: Record<string, string>; heapOptions: string[]; xmx: string | null };
+  warnings: string[];
+  seconds: Record<string, number>;
+}
+
+/** What the heap-dump document measured. */
+export interface HeapDumpFacts {
+  dump: DumpLocation;
+  dumpBytes: number;
+  /** How long the JVM was paused writing the dump (jcmd's own figure when it prints one, else the jcmd call). */
+  pauseMs: number;
+  /** Used heap before the dump and free space where it was written, as the disk check saw them. */
+  usedHeapBytes: number | null;
+  freeBytes: number | null;
+  /** `live`: taken now with jcmd; `existing`: the file -XX:HeapDumpPath already held. */
+  source: 'live' | 'existing';
+  pid: number | null;
+}
+
+/** The analysis, done inline (no queue in this process) or queued on the `analysis` queue. */
+export type HeapAnalysisOutcome = { status: 'done'; report: JvmHeapReport } | { status: 'queued'; jobId: string } | { status: 'unavailable'; reason: string };
+
+export interface JvmHeapResult extends ResultBase {
+  kind: 'jvm.heap';
+  target: JvmTargetInfo;
+  facts: HeapDumpFacts;
+  analysis: HeapAnalysisOutcome;
+  commandId: string;
+}
+
+export interface JvmHeapAnalyzeResult extends ResultBase {
+  kind: 'jvm.heap.analyze';
+  target: JvmTargetInfo;
+  dump: DumpLocation;
+  dumpBytes: number;
+  parentJobId: string;
+  report: JvmHeapReport;
+}
+
+export type OomStepName = 'dump' | 'restart' | 'health' | 'analysis';
+
+export interface OomStep {
+  name: OomStepName;
+  status: 'ok' | 'failed' | 'skipped' | 'queued';
+  detail: string;
+  durationMs: number;
+}
+
+export interface JvmOomResult extends ResultBase {
+  kind: 'jvm.oom';
+  target: JvmTargetInfo;
+  steps: OomStep[];
+  /** The step that stopped the chain; absent when every step went through. */
+  failedStep?: OomStepName;
+  facts?: HeapDumpFacts;
+  analysis?: HeapAnalysisOutcome;
+}
+
+/**
+ * Files behind the heap-dump runbooks: where this host keeps dumps, where instances upload them, and how a worker
+ * gets an S3 dump onto its own disk for the analyzer. Implemented by src/executors/s3-files.ts.
+ */
+export interface DumpFiles {
+  /** Absolute directory on this host for dumps taken by the local executor (MEDIC_DUMP_DIR). */
+  localDir: string;
+  /** Bucket instances upload heap dumps to (MEDIC_DUMP_BUCKET); absent = dumps stay on the instance. */
+  bucket?: string;
+  /** Streams an S3 object to a temporary file; `release` deletes it. */
+  download(location: { bucket: string; key: string }, signal?: AbortSignal): Promise<{ path: string; bytes: number; release(): Promise<void> }>;
+}
