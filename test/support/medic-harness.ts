@@ -33,6 +33,8 @@ export interface Harness {
   secret: string;
   /** Posts as a user in the group room and waits for the bot's first reply in that message's thread. */
   ask(email: string, text: string, opts?: { timeoutMs?: number }): Promise<{ request: Message; reply: Message }>;
+  /** Stops the bot and starts a new one on the same Redis prefix and space: what survives lives in Redis. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,13 +59,15 @@ export async function startHarness(opts: { configYaml?: string | ((space: LocalS
     // A function sees the space first: configs that name its rooms (incident spaces) need their ids.
     () => (typeof opts.configYaml === 'function' ? opts.configYaml(space) : (opts.configYaml ?? DEFAULT_TEST_CONFIG)),
   );
-  const medic = await startMedic(config, {
-    log: createLogger(config.env.LOG_LEVEL),
-    webhookUrl: (port) => `http://127.0.0.1:${port}/webex`,
-    ...opts.overrides,
-  });
+  const start = () =>
+    startMedic(config, {
+      log: createLogger(config.env.LOG_LEVEL),
+      webhookUrl: (port) => `http://127.0.0.1:${port}/webex`,
+      ...opts.overrides,
+    });
+  const medic = await start();
   await space.waitForWebhooks((hooks) => hooks.length >= 2);
-  return {
+  const harness: Harness = {
     space,
     medic,
     prefix,
@@ -73,12 +77,20 @@ export async function startHarness(opts: { configYaml?: string | ((space: LocalS
       const reply = await space.waitForMessage((m) => m.personId === space.bot.id && m.parentId === request.id, o.timeoutMs ?? 15_000);
       return { request, reply };
     },
+    async restart() {
+      await harness.medic.stop();
+      const before = space.webhooks().length;
+      harness.medic = await start();
+      // A new port means a new webhook URL: wait until the new bot's webhooks are registered.
+      await space.waitForWebhooks((hooks) => hooks.length >= before + 2);
+    },
     async stop() {
-      await medic.stop();
+      await harness.medic.stop();
       await space.close();
       await cleanPrefix(prefix);
     },
   };
+  return harness;
 }
 
 /** Removes every Redis key of a test prefix. */
