@@ -86,7 +86,7 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
     clock: systemClock,
     log,
   };
-  const services: RunbookServices = createRunbookServices(process.env, { executor: overrides.executor });
+  const services: RunbookServices = createRunbookServices(process.env, { executor: overrides.executor, thresholds: config.file.thresholds });
 
   const workers: Worker[] = [];
   const common = { connection: workerConn, prefix: env.MEDIC_QUEUE_PREFIX, log };

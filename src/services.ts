@@ -3,6 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Executor } from './core/executor.js';
 import type { RunbookServices } from './core/runbook.js';
+import { resolvePgThresholds, type PgHealthThresholdsInput } from './core/pg-port.js';
 import { createRdsMetrics } from './executors/cloudwatch.js';
 import { createLocalExecutor } from './executors/local.js';
 import { createPgExecutor } from './executors/pg.js';
@@ -14,7 +15,11 @@ import { createSsmExecutor } from './executors/ssm.js';
  * large SSM output, PostgreSQL, CloudWatch. AWS clients take region, credentials and endpoints from the SDK's own
  * environment (AWS_REGION, AWS_ENDPOINT_URL_SSM, ...). Shared by main.ts and the CLI.
  */
-export function createRunbookServices(env: NodeJS.ProcessEnv = process.env, overrides: { executor?: Executor } = {}): RunbookServices {
+export function createRunbookServices(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: { executor?: Executor; thresholds?: Record<string, Record<string, unknown>> } = {},
+): RunbookServices {
+  const cloudwatch = new Map<string, CloudWatchClient>();
   const ssm = createSsmExecutor({
     ssm: new SSMClient({}),
     s3: new S3Client({}),
@@ -28,7 +33,13 @@ export function createRunbookServices(env: NodeJS.ProcessEnv = process.env, over
       ...createPgExecutor(),
       // Connection URLs stay in the environment; the inventory names the variable.
       resolveSecret: (name) => env[name] || undefined,
-      rdsMetrics: createRdsMetrics((region) => new CloudWatchClient({ region })),
+      rdsMetrics: createRdsMetrics((region) => {
+        let c = cloudwatch.get(region);
+        if (!c) cloudwatch.set(region, (c = new CloudWatchClient({ region })));
+        return c;
+      }),
+      // Validated here, at start-up, so a typo in `thresholds.db` fails fast instead of at the first db health.
+      thresholds: resolvePgThresholds((overrides.thresholds?.db ?? {}) as PgHealthThresholdsInput),
     },
   };
 }

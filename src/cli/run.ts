@@ -77,7 +77,7 @@ export async function runCommand(args: string[], io: CliIo, env: NodeJS.ProcessE
     const id = `cli-${randomUUID().slice(0, 8)}`;
     const result = await runRunbookJob(
       { id, data: { request: plan.request, actor: { type: 'person', email }, risk: plan.risk, origin: text, env: plan.env }, finalAttempt: true, signal: AbortSignal.timeout(15 * 60_000) },
-      { inventory: config.file.environments, services: createRunbookServices(env), replies: deps.replies, clock: systemClock, log, workerId: `cli:${process.pid}` },
+      { inventory: config.file.environments, services: createRunbookServices(env, { thresholds: config.file.thresholds }), replies: deps.replies, clock: systemClock, log, workerId: `cli:${process.pid}` },
     );
     if (format === 'json') io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     else if (format === 'card') io.stdout(`${JSON.stringify(resultCard(result, { jobId: id, requestedBy: email, env: plan.env, now: systemClock.now() }).card, null, 2)}\n`);
