@@ -78,6 +78,7 @@ function makeDump(dir: string, objects: number): Promise<string> {
 
 interface VisualVmResult {
   wall: number;
+  cpuSeconds: number;
   maxRssKb: number;
   timings: Record<string, number>;
 }
@@ -89,10 +90,10 @@ function runVisualVm(file: string, dir: string): VisualVmResult | string {
   // VisualVM writes a .hwcache next to the dump: point it at a symlink in our scratch dir so the cache lands there.
   const link = join(dir, basename(file));
   if (!existsSync(link)) symlinkSync(resolve(file), link);
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', 'java', '-cp', `${out}:${VISUALVM_JAR}`, 'VisualVmHeap', link], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  const m = /TIME ([\d.]+) (\d+)/.exec(r.stderr);
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M %U %S', 'java', '-cp', `${out}:${VISUALVM_JAR}`, 'VisualVmHeap', link], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const m = /TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
   if (r.status !== 0 || !m) return `VisualVM run failed: ${r.stderr.slice(-500)}`;
-  return { wall: Number(m[1]), maxRssKb: Number(m[2]), timings: JSON.parse(r.stdout.trim().split('\n').pop()!) };
+  return { wall: Number(m[1]), maxRssKb: Number(m[2]), cpuSeconds: Number(m[3]) + Number(m[4]), timings: JSON.parse(r.stdout.trim().split('\n').pop()!) };
 }
 
 const mb = (b: number): string => `${(b / 1e6).toFixed(0)} MB`;
@@ -130,8 +131,8 @@ async function main(): Promise<void> {
       console.log(`\nVisualVM: ${vv}`);
       return;
     }
-    console.log(`\nVisualVM heap library: ${vv.wall.toFixed(2)} s wall, peak RSS ${mb(vv.maxRssKb * 1024)}; phases (s): ${JSON.stringify(vv.timings)}`);
-    console.log(`ratio: Medic is ${(vv.wall / best.seconds.total).toFixed(1)}× faster (analysis vs VisualVM's JVM wall time), ${(vv.wall / best.wall!).toFixed(1)}× process to process (Node start-up included: ${best.wall!.toFixed(2)} s wall)`);
+    console.log(`\nVisualVM heap library: ${vv.wall.toFixed(2)} s wall, ${vv.cpuSeconds.toFixed(2)} s CPU, peak RSS ${mb(vv.maxRssKb * 1024)}; phases (s): ${JSON.stringify(vv.timings)}`);
+    console.log(`ratio: Medic is ${(vv.wall / best.seconds.total).toFixed(1)}× faster (analysis vs VisualVM's JVM wall time), ${(vv.wall / best.wall!).toFixed(1)}× process to process (Node start-up included: ${best.wall!.toFixed(2)} s wall), ${(vv.cpuSeconds / best.cpuSeconds).toFixed(1)}× in CPU seconds (the fairer figure when other work shares the machine)`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

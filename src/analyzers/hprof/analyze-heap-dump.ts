@@ -125,6 +125,10 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
     let sz: number;
     let ub: number;
     if (c < 0) {
+      // A CLASS_DUMP is a java.lang.Class instance (MAT counts it so). This is why our java.lang.Class count differs
+      // from `jmap -histo:live`: HotSpot writes a CLASS_DUMP only for loaded instance and array classes it walks
+      // (plus the 9 primitive mirrors as plain instances), while jmap counts every mirror in the heap, including
+      // those of classes the dumper skips; the dump's dangling references point at exactly those mirrors.
       ci = jlc;
       classNodeOf[a] = r;
       classOfNode.set(r, a);

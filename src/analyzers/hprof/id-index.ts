@@ -90,28 +90,8 @@ export function buildIdIndex(ids: Float64Array, alloc: (n: number) => Uint32Arra
   if (sorted) {
     for (let i = 0; i < n; i++) ordOfRank[i] = i;
     keys.set(keys0);
-  } else {
-    // LSD radix sort, two 16-bit digits, carrying the ordinal. Float64Array.sort is ~5x slower on 48 M ids.
-    const tmpK = new Uint32Array(n);
-    const tmpO = new Uint32Array(n);
-    const cnt = new Uint32Array(65537);
-    for (let i = 0; i < n; i++) cnt[(keys0[i] & 0xffff) + 1]++;
-    for (let i = 1; i <= 65536; i++) cnt[i] += cnt[i - 1];
-    for (let i = 0; i < n; i++) {
-      const d = keys0[i] & 0xffff;
-      const at = cnt[d]++;
-      tmpK[at] = keys0[i];
-      tmpO[at] = i;
-    }
-    cnt.fill(0);
-    for (let i = 0; i < n; i++) cnt[(tmpK[i] >>> 16) + 1]++;
-    for (let i = 1; i <= 65536; i++) cnt[i] += cnt[i - 1];
-    for (let i = 0; i < n; i++) {
-      const d = tmpK[i] >>> 16;
-      const at = cnt[d]++;
-      keys[at] = tmpK[i];
-      ordOfRank[at] = tmpO[i];
-    }
+  } else if (!mergeNearlySorted(keys0, keys, ordOfRank)) {
+    radixInto(keys0, keys, ordOfRank);
   }
   const rankOfOrd = alloc(n);
   for (let r = 0; r < n; r++) rankOfOrd[ordOfRank[r]] = r;
@@ -189,4 +169,63 @@ export function radixOrder(keys: Uint32Array): Uint32Array {
   for (let i = 1; i <= 65536; i++) cnt[i] += cnt[i - 1];
   for (let i = 0; i < n; i++) out[cnt[tmpK[i] >>> 16]++] = tmpO[i];
   return out;
+}
+
+/** Stable LSD radix sort (two 16-bit digits) of `keys0` into `keys`, with the source positions in `order`. */
+function radixInto(keys0: Uint32Array, keys: Uint32Array, order: Uint32Array): void {
+  const n = keys0.length;
+  const tmpK = new Uint32Array(n);
+  const tmpO = new Uint32Array(n);
+  const cnt = new Uint32Array(65537);
+  for (let i = 0; i < n; i++) cnt[(keys0[i] & 0xffff) + 1]++;
+  for (let i = 1; i <= 65536; i++) cnt[i] += cnt[i - 1];
+  for (let i = 0; i < n; i++) {
+    const at = cnt[keys0[i] & 0xffff]++;
+    tmpK[at] = keys0[i];
+    tmpO[at] = i;
+  }
+  cnt.fill(0);
+  for (let i = 0; i < n; i++) cnt[(tmpK[i] >>> 16) + 1]++;
+  for (let i = 1; i <= 65536; i++) cnt[i] += cnt[i - 1];
+  for (let i = 0; i < n; i++) {
+    const at = cnt[tmpK[i] >>> 16]++;
+    keys[at] = tmpK[i];
+    order[at] = tmpO[i];
+  }
+}
+
+/**
+ * HotSpot writes the class mirrors first and then the heap in address order, so all but a few hundred ids are
+ * already sorted. Walking backwards, keep the longest tail-anchored non-increasing chain as the sorted run; the rest
+ * (the outliers) are sorted on their own and merged in: linear time instead of a radix sort's scattered writes.
+ * Returns false (caller falls back to radix) when more than 1/16 of the ids are outliers, e.g. parallel JDK 21 dumps.
+ */
+function mergeNearlySorted(keys0: Uint32Array, keys: Uint32Array, order: Uint32Array): boolean {
+  const n = keys0.length;
+  const outlier = new Uint8Array(n);
+  let outliers = 0;
+  let low = Infinity;
+  for (let i = n - 1; i >= 0; i--) {
+    if (keys0[i] <= low) low = keys0[i];
+    else {
+      outlier[i] = 1;
+      if (++outliers > n / 16) return false;
+    }
+  }
+  const oi = new Uint32Array(outliers);
+  for (let i = 0, k = 0; i < n; i++) if (outlier[i]) oi[k++] = i;
+  // Small: a comparison sort is fine (stable by position for equal keys).
+  const os = Array.from(oi).sort((a, b) => keys0[a] - keys0[b] || a - b);
+  let i = 0;
+  let j = 0;
+  let r = 0;
+  while (i < n || j < os.length) {
+    while (i < n && outlier[i]) i++;
+    if (i >= n && j >= os.length) break;
+    const takeOutlier = j < os.length && (i >= n || keys0[os[j]] < keys0[i] || (keys0[os[j]] === keys0[i] && os[j] < i));
+    const src = takeOutlier ? os[j++] : i++;
+    keys[r] = keys0[src];
+    order[r++] = src;
+  }
+  return true;
 }
