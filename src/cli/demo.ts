@@ -66,6 +66,8 @@ async function demoRedis(io: CliIo): Promise<{ url: string; stop: () => Promise<
  */
 export async function runDemo(args: string[], io: CliIo): Promise<number> {
   const port = Number(process.env.MEDIC_DEMO_PORT ?? args[0] ?? 8080);
+  // The demo's database: this host's PostgreSQL unless told otherwise (`db health demo/main`).
+  process.env.MEDIC_DEMO_DB_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
   const redis = await demoRedis(io);
   const space = await createLocalSpace({ port, host: '127.0.0.1' });
   const configPath = process.env.MEDIC_CONFIG ?? join(ROOT, 'config', 'demo.yaml');
