@@ -29,6 +29,9 @@ export interface AlertDeps extends AppDeps {
   scheduleFollowUp(incidentId: string, delayMs: number, now: number): Promise<void>;
 }
 
+/** How long the delivery that opens an incident holds it (see IncidentStore.claimOpening). */
+const OPENING_LEASE_MS = 30_000;
+
 /** The route an alert without a matching route takes: say it, run nothing. */
 const NOTIFY: Route = { name: 'notify', match: {}, runbooks: [], mode: 'notify', breakerFailures: 3 };
 
@@ -57,8 +60,12 @@ export async function handleAlert(alert: Alert, deps: AlertDeps): Promise<void> 
       await openIncident(out.incident, out.episode, alert, route ?? NOTIFY, deps);
       return;
     case 'duplicate':
-      // A retried job whose first attempt died before the card and jobs were out: finish the opening.
-      if (out.stage === 'new' && out.incident.opener === out.episode) await openIncident(out.incident, out.episode, alert, route ?? NOTIFY, deps);
+      // A retry whose first attempt failed before the card and jobs were out finishes the opening; a concurrent
+      // duplicate finds the lease taken by the delivery still opening it and leaves it alone.
+      if (out.stage === 'new' && out.incident.opener === out.episode && (await deps.incidents.claimOpening(out.episode, OPENING_LEASE_MS))) {
+        // Read again under the lease: the failed attempt may have posted the card before it failed.
+        await openIncident((await deps.incidents.get(out.incident.id)) ?? out.incident, out.episode, alert, route ?? NOTIFY, deps);
+      }
       return;
     case 'joined':
       await deps.scheduleFollowUp(out.incident.id, deps.settings.followUpSeconds * 1000, now);
@@ -98,7 +105,17 @@ function threadOf(incident: IncidentRecord): ReplyTo {
   return { roomId: incident.space, parentId: incident.thread };
 }
 
+/** Holders of the opening lease: released on failure so the queue's retry can take it at once. */
 async function openIncident(incident: IncidentRecord, episode: string, alert: Alert, route: Route, deps: AlertDeps): Promise<void> {
+  try {
+    await openIncidentHoldingLease(incident, episode, alert, route, deps);
+  } catch (e) {
+    await deps.incidents.releaseOpening(episode).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function openIncidentHoldingLease(incident: IncidentRecord, episode: string, alert: Alert, route: Route, deps: AlertDeps): Promise<void> {
   const decided = await decide(route, alert, deps);
   let thread = incident.thread;
   if (!thread) {

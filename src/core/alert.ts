@@ -150,6 +150,12 @@ export type RecordOutcome =
 export interface IncidentStore {
   record(alert: Alert, opts: { space: string; route?: string; windowMs: number; now: number }): Promise<RecordOutcome>;
   setThread(incidentId: string, messageId: string): Promise<void>;
+  /**
+   * A lease on opening an incident (posting its first card, submitting its jobs). `record` grants it to the
+   * delivery that opened; a retry after a failure claims it again, concurrent duplicates do not get it.
+   */
+  claimOpening(episode: string, ttlMs: number): Promise<boolean>;
+  releaseOpening(episode: string): Promise<void>;
   /** Marks an episode's first card/jobs as done, so a duplicate does not redo them. */
   markAnnounced(episode: string): Promise<void>;
   get(incidentId: string): Promise<IncidentRecord | undefined>;

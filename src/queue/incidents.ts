@@ -15,6 +15,8 @@ import type { Logger } from '../core/ports.js';
  */
 
 const TTL_SECONDS = 7 * 24 * 3600;
+/** Longer than posting a card and submitting a few jobs takes; a crashed opener's retry waits at most this. */
+const OPENING_LEASE_MS = 30_000;
 
 const RECORD_LUA = `
 local incPrefix = ARGV[1]
@@ -38,6 +40,7 @@ else
   if tonumber(ARGV[4]) > 0 then redis.call('SET', KEYS[2], incId, 'PX', ARGV[4]) end
   redis.call('HSET', incPrefix .. incId, 'space', ARGV[8], 'env', ARGV[9], 'opener', ARGV[13], 'openedAt', ARGV[3], 'episodes', 0, 'firing', 0)
   redis.call('EXPIRE', incPrefix .. incId, ARGV[12])
+  redis.call('SET', KEYS[3], '1', 'PX', ARGV[14])
 end
 redis.call('HINCRBY', incPrefix .. incId, 'episodes', 1)
 redis.call('HINCRBY', incPrefix .. incId, 'firing', 1)
@@ -102,9 +105,10 @@ export function createIncidentStore(redis: Redis, prefix: string): IncidentStore
       const pending: PendingAlert = { episode, alert, route: o.route };
       const res = (await redis.eval(
         RECORD_LUA,
-        2,
+        3,
         `${p}:ep:${episode}`,
         `${p}:open:${shortHash(o.space)}:${alert.environment ?? '-'}`,
+        `${p}:ep:${episode}:opening`,
         `${p}:inc:`,
         `i${shortHash(episode, String(o.now)).slice(0, 10)}`,
         String(o.now),
@@ -118,6 +122,7 @@ export function createIncidentStore(redis: Redis, prefix: string): IncidentStore
         JSON.stringify(pending),
         String(TTL_SECONDS),
         episode,
+        String(OPENING_LEASE_MS),
       )) as Reply;
       const [kind, id] = res as [string, string];
       switch (kind) {
@@ -135,7 +140,14 @@ export function createIncidentStore(redis: Redis, prefix: string): IncidentStore
     async setThread(id, messageId) {
       await redis.hset(incKey(id), 'thread', messageId);
     },
+    async claimOpening(episode, ttlMs) {
+      return (await redis.set(`${p}:ep:${episode}:opening`, '1', 'PX', ttlMs, 'NX')) === 'OK';
+    },
+    async releaseOpening(episode) {
+      await redis.del(`${p}:ep:${episode}:opening`);
+    },
     async markAnnounced(episode) {
+      // The lease stays until it expires: a duplicate that read stage `new` just before this must not claim it.
       await redis.hset(`${p}:ep:${episode}`, 'stage', 'announced');
     },
     get: read,

@@ -40,7 +40,8 @@ export function checkRoutes(routes: readonly Route[], commands: readonly Command
       try {
         parseCommand(sample, commands);
       } catch (e) {
-        problems.push(`routes.${i}.runbooks.${j}: route \`${r.name}\`: \`${template}\` is not a runbook Medic knows: ${errorMessage(e)}`);
+        const hint = isUserError(e) && e.hint ? ` ${e.hint}` : '';
+        problems.push(`routes.${i}.runbooks.${j}: route \`${r.name}\`: \`${template}\` is not a runbook Medic knows: ${errorMessage(e)}${hint}`);
       }
     });
     if (r.mode === 'notify' && r.runbooks.length > 0) problems.push(`routes.${i}: route \`${r.name}\` is notify-only but lists runbooks; use mode diagnose or remove them`);
