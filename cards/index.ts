@@ -4,6 +4,7 @@ import { dbCancelCard, dbHealthCard, dbKillCard } from './db-health-card.js';
 import { pingCard } from './ping-card.js';
 import type { ResultMeta } from './result-meta.js';
 import { healthCard } from './health-card.js';
+import { jvmThreadsCard } from './jvm-threads-card.js';
 
 type ResultCards = { [K in JobKind]: (result: JobResultOf<K>, meta: ResultMeta) => CardMessage };
 
@@ -14,6 +15,7 @@ export const RESULT_CARDS: ResultCards = {
   'db.health': dbHealthCard,
   'db.cancel': dbCancelCard,
   'db.kill': dbKillCard,
+  'jvm.threads': jvmThreadsCard,
 };
 
 export function resultCard(result: JobResult, meta: ResultMeta): CardMessage {

@@ -2,6 +2,7 @@ import type { DbCancelRequest, DbCancelResult, DbHealthRequest, DbHealthResult, 
 import type { PingRequest, PingResult } from './kinds/system.js';
 import type { Actor, ReplyTo, Risk } from './identity.js';
 import type { HealthRequest, HealthResult } from './kinds/health.js';
+import type { JvmHeapAnalyzeRequest, JvmHeapAnalyzeResult, JvmHeapRequest, JvmHeapResult, JvmOomRequest, JvmOomResult, JvmThreadsRequest, JvmThreadsResult } from './kinds/jvm.js';
 export type { ResultAttachment, ResultBase } from './result.js';
 
 /**
@@ -14,6 +15,7 @@ export interface JobKinds {
   'db.health': { request: DbHealthRequest; result: DbHealthResult };
   'db.cancel': { request: DbCancelRequest; result: DbCancelResult };
   'db.kill': { request: DbKillRequest; result: DbKillResult };
+  'jvm.threads': { request: JvmThreadsRequest; result: JvmThreadsResult };
 }
 
 export type JobKind = keyof JobKinds;

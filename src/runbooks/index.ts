@@ -4,6 +4,7 @@ import { runDbHealth } from './db/db-health.js';
 import { runDbCancel, runDbKill } from './db/db-signal.js';
 import { runPing } from './system/ping.js';
 import { runHealthCheck } from './health/health-check.js';
+import { runJvmThreads } from './jvm/threads.js';
 
 /** One runbook per job kind; a kind without a runbook does not compile. */
 export const RUNBOOKS: { [K in JobKind]: Runbook<K> } = {
@@ -12,4 +13,5 @@ export const RUNBOOKS: { [K in JobKind]: Runbook<K> } = {
   'db.health': runDbHealth,
   'db.cancel': runDbCancel,
   'db.kill': runDbKill,
+  'jvm.threads': runJvmThreads,
 };

@@ -1,3 +1,5 @@
+import { UserError } from '../errors.js';
+import type { Inventory, JvmSpec, Tier } from '../inventory.js';
 import type { ResultBase } from '../result.js';
 
 /**
@@ -174,4 +176,37 @@ export interface DumpFiles {
   bucket?: string;
   /** Streams an S3 object to a temporary file; `release` deletes it. */
   download(location: { bucket: string; key: string }, signal?: AbortSignal): Promise<{ path: string; bytes: number; release(): Promise<void> }>;
+}
+
+/** A JVM target resolved against the inventory. */
+export interface ResolvedJvmTarget extends JvmTargetInfo {
+  jvm: JvmSpec;
+}
+
+/**
+ * Finds the instance a JVM command names: a display name from a tier's `names`, an instance id listed in a tier's
+ * targets, or an instance id of a tag-selected tier when only one such tier has a JVM. Shared by the commands (the
+ * approval binds to the resolved instance) and the runbooks, so both read the inventory the same way.
+ */
+export function resolveJvmTarget(inventory: Inventory, envName: string, target: string): ResolvedJvmTarget {
+  const env = inventory[envName];
+  if (!env) throw new UserError(`There is no environment \`${envName}\`.`, 'Type `envs` to see the environments you may use.');
+  const tiers = Object.entries(env.tiers);
+  const known = tiers.flatMap(([, t]) => ('instanceIds' in t.targets ? t.targets.instanceIds.map((id) => t.names?.[id] ?? id) : []));
+  const withJvm = (tierName: string, tier: Tier, instanceId: string): ResolvedJvmTarget => {
+    if (!tier.jvm) throw new UserError(`Tier \`${tierName}\` of \`${envName}\` has no JVM in the inventory.`, 'Add `jvm: { process: <command-line pattern> }` (or `container:`) to the tier in the config file.');
+    return { env: envName, tier: tierName, instanceId, name: tier.names?.[instanceId] ?? instanceId, jvm: tier.jvm };
+  };
+  for (const [name, tier] of tiers) {
+    const byName = Object.entries(tier.names ?? {}).find(([, display]) => display === target);
+    if (byName) return withJvm(name, tier, byName[0]);
+  }
+  for (const [name, tier] of tiers) {
+    if ('instanceIds' in tier.targets && tier.targets.instanceIds.includes(target)) return withJvm(name, tier, target);
+  }
+  if (/^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17})$/.test(target)) {
+    const tagTiers = tiers.filter(([, t]) => 'tag' in t.targets && t.jvm);
+    if (tagTiers.length === 1) return withJvm(tagTiers[0]![0], tagTiers[0]![1], target);
+  }
+  throw new UserError(`\`${target}\` is not an instance of \`${envName}\`.`, known.length ? `Its instances: ${known.slice(0, 20).join(', ')}.` : 'Name an instance id of one of its tiers.');
 }
