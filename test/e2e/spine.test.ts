@@ -28,4 +28,30 @@ describe('a Webex message becomes a job and comes back as a card', () => {
     expect(text).toContain('pong');
     expect(text).toMatch(/Worker: .+:\d+/);
   });
+
+  it('shows a job and lists the jobs of the space', async () => {
+    const { reply: pong } = await h.ask('alice@example.com', 'ping');
+    const jobId = /Job: (r-[A-Za-z0-9]+)/.exec(cardText(cardOf(pong)))![1]!;
+    const { reply } = await h.ask('alice@example.com', `job ${jobId}`);
+    const text = cardText(cardOf(reply));
+    expect(text).toContain(jobId);
+    expect(text).toMatch(/completed/);
+    expect(text).toContain('alice@example.com');
+    const { reply: list } = await h.ask('bob@example.com', 'jobs');
+    expect(cardText(cardOf(list))).toContain(jobId);
+  });
+
+  it('answers an unknown command with the closest one, and a refusal with who can', async () => {
+    const { reply } = await h.ask('alice@example.com', 'pnig');
+    expect(cardText(cardOf(reply))).toMatch(/Did you mean `ping`/);
+    const { reply: refused } = await h.ask('alice@example.com', 'audit');
+    expect(cardText(cardOf(refused))).toMatch(/needs the admin role/);
+  });
+
+  it('answers in a direct space without a mention', async () => {
+    const room = h.space.rooms.direct['bob@example.com']!;
+    const request = await h.space.userSays('bob@example.com', 'ping', { roomId: room.id });
+    const reply = await h.space.waitForMessage((m) => m.parentId === request.id && m.personId === h.space.bot.id);
+    expect(cardText(cardOf(reply))).toContain('pong');
+  });
 });
