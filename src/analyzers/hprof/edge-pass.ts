@@ -122,10 +122,15 @@ export async function runEdgePass(t: EdgeTask, onBytes?: (bytes: number) => void
   };
 
   const scan = (b: Buffer, p: number, lim: number): number => {
+    // Locals rather than imported constants in the hot loop (module bindings are re-checked on every access).
+    const INSTANCE = 0x21;
+    const OBJARR = 0x22;
+    const PRIM = 0x23;
+    const TS = TYPE_SIZE;
     need = 0;
     while (p < lim) {
       const tag = b[p];
-      if (tag === SUB.INSTANCE_DUMP) {
+      if (tag === INSTANCE) {
         const h = 1 + 2 * I + 8;
         if (p + h > lim) { need = h; return p; }
         const n = u4(b, p + 1 + 2 * I + 4);
@@ -162,7 +167,7 @@ export async function runEdgePass(t: EdgeTask, onBytes?: (bytes: number) => void
           }
         }
         p += h + n;
-      } else if (tag === SUB.OBJ_ARRAY_DUMP) {
+      } else if (tag === OBJARR) {
         const h = 1 + 2 * I + 8;
         if (p + h > lim) { need = h; return p; }
         const len = u4(b, p + 1 + I + 4);
@@ -178,10 +183,10 @@ export async function runEdgePass(t: EdgeTask, onBytes?: (bytes: number) => void
           else edges[w++] = x;
         }
         p = q;
-      } else if (tag === SUB.PRIM_ARRAY_DUMP) {
+      } else if (tag === PRIM) {
         const h = 1 + I + 9;
         if (p + h > lim) { need = h; return p; }
-        const body = u4(b, p + 1 + I + 4) * TYPE_SIZE[b[p + 1 + I + 8]];
+        const body = u4(b, p + 1 + I + 4) * TS[b[p + 1 + I + 8]];
         ord++;
         if (p + h + body > lim) {
           skipAfter = body;
