@@ -100,7 +100,9 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   const alloc = parallel ? (k: number) => new Uint32Array(new SharedArrayBuffer(Math.max(4, k * 4))) : (k: number) => new Uint32Array(k);
   const allocI = parallel ? (k: number) => new Int32Array(new SharedArrayBuffer(Math.max(4, k * 4))) : (k: number) => new Int32Array(k);
   const built = buildIdIndex(p1.ids, alloc);
-  const { index, ordOfRank, rankOfOrd } = built;
+  const { index, ordOfRank } = built;
+  let rankOfOrd: Uint32Array | null = built.rankOfOrd;
+  built.rankOfOrd = new Uint32Array(0);
   const n = p1.count;
   (p1 as { ids: Float64Array | null }).ids = null; // free: ranks and sorted keys replace it
   const L: Layout = { ...layoutGuess, align: built.alignment };
@@ -217,6 +219,9 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   } catch (e) {
     throw new HeapDumpError(`cannot read the dump in the reference pass: ${(e as Error).message}`, 0, partialHistogram2(classes, instances, shallowByClass, n, idSize));
   }
+  // ordinal → rank is dead after the edge pass: drop every reference so its memory goes before the dominators.
+  rankOfOrd = null;
+  task.rankOfOrd = new Uint32Array(0);
   if (er.dangling > 0) warnings.push(`${er.dangling} references point to objects that are not in the dump (normal for HotSpot: class mirrors it does not dump)`);
   lap('pass2');
 

@@ -70,8 +70,9 @@ export function computeDominators(g: ObjectGraph): DominatorResult {
     }
   }
   const nr = count;
-  // The DFS stacks are dead now; drop them before the predecessor lists are built (peak memory).
-  stackNode = stackCur = new Int32Array(0) as never;
+  // The DFS stacks are dead now: drop the cursor stack before the predecessor lists are built (peak memory); the
+  // node stack is reused below for path compression.
+  stackCur = new Float64Array(0);
 
   // Predecessors in preorder-number space, reachable nodes only.
   const predStart = new Uint32Array(nr + 2);
@@ -102,7 +103,8 @@ export function computeDominators(g: ObjectGraph): DominatorResult {
   const semi = new Int32Array(nr + 1);
   const label = new Int32Array(nr + 1);
   const anc = new Int32Array(nr + 1);
-  const cstack = new Int32Array(nr + 1);
+  const cstack = stackNode; // n + 1 ≥ nr + 1 slots, free since the DFS ended
+  stackNode = new Int32Array(0);
   for (let i = 1; i <= nr; i++) {
     semi[i] = i;
     label[i] = i;
