@@ -5,6 +5,9 @@ import { pingCard } from './ping-card.js';
 import type { ResultMeta } from './result-meta.js';
 import { healthCard } from './health-card.js';
 import { jvmThreadsCard } from './jvm-threads-card.js';
+import { jvmHeapCard } from './jvm-heap-card.js';
+import { jvmHeapAnalyzeCard } from './jvm-heap-card.js';
+import { jvmOomCard } from './jvm-oom-card.js';
 
 type ResultCards = { [K in JobKind]: (result: JobResultOf<K>, meta: ResultMeta) => CardMessage };
 
@@ -16,6 +19,9 @@ export const RESULT_CARDS: ResultCards = {
   'db.cancel': dbCancelCard,
   'db.kill': dbKillCard,
   'jvm.threads': jvmThreadsCard,
+  'jvm.heap': jvmHeapCard,
+  'jvm.heap.analyze': jvmHeapAnalyzeCard,
+  'jvm.oom': jvmOomCard,
 };
 
 export function resultCard(result: JobResult, meta: ResultMeta): CardMessage {

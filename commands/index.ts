@@ -6,7 +6,7 @@ import { help } from './help.js';
 import { job, jobs } from './jobs.js';
 import { ping } from './ping.js';
 import { health } from './health.js';
-import { jvmThreads } from './jvm.js';
+import { jvmThreads, jvmHeap, jvmOom } from './jvm.js';
 
 /** Every chat command. Help, parsing and suggestions are generated from this list. */
-export const COMMANDS: readonly Command[] = [help, ping, job, jobs, envs, dbHealth, dbCancel, dbKill, health, jvmThreads, approvals, cancel, audit];
+export const COMMANDS: readonly Command[] = [help, ping, job, jobs, envs, dbHealth, dbCancel, dbKill, health, jvmThreads, jvmHeap, jvmOom, approvals, cancel, audit];

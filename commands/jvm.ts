@@ -40,3 +40,45 @@ export const jvmThreads = defineCommand({
     };
   },
 });
+
+export const jvmHeap = defineCommand({
+  name: 'jvm heap',
+  summary: 'Takes a heap dump of a JVM (live objects, gzip) after checking the disk, then analyzes it: leak suspects, what retains the memory. Pauses the JVM: needs approval.',
+  examples: ['jvm heap acme-prod app-2'],
+  minRole: 'operator',
+  args: [envArg(), targetArg],
+  takesReason: true,
+  plan: ({ args, inventory, reason }) => {
+    const { envName, t } = resolve(args, inventory);
+    return {
+      type: 'job',
+      request: { kind: 'jvm.heap', env: envName, target: args.target as string },
+      // The dump stops the JVM for its duration (seconds per GB): a change, approved by a second person.
+      risk: 'change',
+      env: envName,
+      targets: [t.instanceId],
+      summary: `heap dump of ${t.name} (${envName}/${t.tier}); the JVM pauses while it is written${reason ? ` because ${reason}` : ''}`,
+    };
+  },
+});
+
+export const jvmOom = defineCommand({
+  name: 'jvm oom',
+  summary: 'OutOfMemory remediation: takes the heap dump (or the one the JVM wrote), restarts the JVM, waits for its health URL, analyzes the dump. Destructive: needs an approver.',
+  examples: ['jvm oom acme-prod app-2 because OutOfMemoryError in the logs'],
+  minRole: 'operator',
+  args: [envArg(), targetArg],
+  takesReason: true,
+  plan: ({ args, inventory, reason }) => {
+    const { envName, env, t } = resolve(args, inventory);
+    const how = t.jvm.restart ? (t.jvm.restart.method === 'systemctl' ? `systemctl restart ${t.jvm.restart.unit}` : t.jvm.restart.method === 'docker' ? `docker restart ${t.jvm.container ?? '?'}` : 'its restart command') : 'no restart method configured';
+    return {
+      type: 'job',
+      request: { kind: 'jvm.oom', env: envName, target: args.target as string },
+      risk: 'destructive',
+      env: envName,
+      targets: [t.instanceId],
+      summary: `OOM remediation of ${t.name} (${envName}/${t.tier}${isProd(env) ? ', prod' : ''}): heap dump, restart (${how}), health wait, analysis${reason ? ` because ${reason}` : ''}`,
+    };
+  },
+});

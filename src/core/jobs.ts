@@ -16,6 +16,9 @@ export interface JobKinds {
   'db.cancel': { request: DbCancelRequest; result: DbCancelResult };
   'db.kill': { request: DbKillRequest; result: DbKillResult };
   'jvm.threads': { request: JvmThreadsRequest; result: JvmThreadsResult };
+  'jvm.heap': { request: JvmHeapRequest; result: JvmHeapResult };
+  'jvm.heap.analyze': { request: JvmHeapAnalyzeRequest; result: JvmHeapAnalyzeResult };
+  'jvm.oom': { request: JvmOomRequest; result: JvmOomResult };
 }
 
 export type JobKind = keyof JobKinds;

@@ -5,6 +5,9 @@ import { runDbCancel, runDbKill } from './db/db-signal.js';
 import { runPing } from './system/ping.js';
 import { runHealthCheck } from './health/health-check.js';
 import { runJvmThreads } from './jvm/threads.js';
+import { runJvmHeap } from './jvm/heap.js';
+import { runJvmHeapAnalyze } from './jvm/heap-analyze.js';
+import { runJvmOom } from './jvm/oom.js';
 
 /** One runbook per job kind; a kind without a runbook does not compile. */
 export const RUNBOOKS: { [K in JobKind]: Runbook<K> } = {
@@ -14,4 +17,7 @@ export const RUNBOOKS: { [K in JobKind]: Runbook<K> } = {
   'db.cancel': runDbCancel,
   'db.kill': runDbKill,
   'jvm.threads': runJvmThreads,
+  'jvm.heap': runJvmHeap,
+  'jvm.heap.analyze': runJvmHeapAnalyze,
+  'jvm.oom': runJvmOom,
 };

@@ -40,7 +40,7 @@ export type DumpLocation = { type: 'local'; path: string } | { type: 's3'; bucke
 export interface JvmHeapAnalyzeRequest {
   kind: 'jvm.heap.analyze';
   env: string;
-  target: string;
+  target: JvmTargetInfo;
   dump: DumpLocation;
   dumpBytes: number;
   /** The job that collected the dump, shown on the card. */
@@ -174,6 +174,8 @@ export interface DumpFiles {
   localDir: string;
   /** Bucket instances upload heap dumps to (MEDIC_DUMP_BUCKET); absent = dumps stay on the instance. */
   bucket?: string;
+  /** Free space a dump needs beyond the used heap, in percent (MEDIC_DUMP_HEADROOM_PERCENT, default 10). */
+  headroomPercent?: number;
   /** Streams an S3 object to a temporary file; `release` deletes it. */
   download(location: { bucket: string; key: string }, signal?: AbortSignal): Promise<{ path: string; bytes: number; release(): Promise<void> }>;
 }
