@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SSMClient } from '@aws-sdk/client-ssm';
@@ -88,11 +88,15 @@ describe('medic ssm sync', () => {
       const out: string[] = [];
       const err: string[] = [];
       const io = { stdout: (s: string) => out.push(s), stderr: (s: string) => err.push(s) };
+      // Every shipped document, whatever their number: each created once, then unchanged.
+      const names = (await readdir(REAL_DOCUMENTS_DIR)).filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, '')).sort();
+      const n = names.length;
+      const plural = n === 1 ? 'document' : 'documents';
       expect(await runSsmSync([], io)).toBe(0);
-      expect(out.join('')).toMatch(/^created\s+Medic-HealthCheck \(default version 1\)\n1 document in eu-west-1, 1 changed\.\n$/);
+      expect(out.join('')).toBe(`${names.map((d) => `created   ${d} (default version 1)\n`).join('')}${n} ${plural} in eu-west-1, ${n} changed.\n`);
       out.length = 0;
       expect(await runSsmSync([], io)).toBe(0);
-      expect(out.join('')).toMatch(/^unchanged Medic-HealthCheck \(default version 1\)\n1 document in eu-west-1, 0 changed\.\n$/);
+      expect(out.join('')).toBe(`${names.map((d) => `unchanged ${d} (default version 1)\n`).join('')}${n} ${plural} in eu-west-1, 0 changed.\n`);
       expect(await runSsmSync(['--bogus'], io)).toBe(2);
       expect(err.join('')).toMatch(/unknown argument "--bogus"/);
       expect(server.documents.get('Medic-HealthCheck')!.versions[0]!.content).toBe(await readFile(join(REAL_DOCUMENTS_DIR, 'Medic-HealthCheck.yaml'), 'utf8'));
