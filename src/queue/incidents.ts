@@ -261,11 +261,17 @@ export function createAlertsQueue(connection: Redis, prefix: string): AlertsQueu
     queue,
     async enqueue(alerts) {
       const ids = alerts.map(alertJobId);
-      // BullMQ's add is a no-op for an existing job id, atomically: retries and storms add nothing.
-      await queue.addBulk(alerts.map((alert, i) => ({ name: 'alert', data: { type: 'alert' as const, alert }, opts: { jobId: ids[i] } })));
-      // Counting only (the answer tells the sender): the first marker per delivery wins.
-      const marks = await ids.reduce((m, id) => m.set(seenKey(id), '1', 'EX', 24 * 3600, 'NX'), connection.multi()).exec();
-      const created = (marks ?? []).filter(([, r]) => r === 'OK').length;
+      // BullMQ's add is a no-op for an existing job id, atomically: retries and storms add nothing. A single add is
+      // ~5x cheaper than addBulk (one script, no MULTI), and most payloads carry one alert.
+      const added =
+        alerts.length === 1
+          ? queue.add('alert', { type: 'alert', alert: alerts[0]! }, { jobId: ids[0] })
+          : queue.addBulk(alerts.map((alert, i) => ({ name: 'alert', data: { type: 'alert' as const, alert }, opts: { jobId: ids[i] } })));
+      // Counting only (the answer tells the sender): the first marker per delivery wins. Sent alongside the add,
+      // so both share the round trip; the answer still waits for the add.
+      const marked = Promise.all(ids.map((id) => connection.set(seenKey(id), '1', 'EX', 24 * 3600, 'NX')));
+      const [, marks] = await Promise.all([added, marked]);
+      const created = marks.filter((r) => r === 'OK').length;
       return { created, duplicates: alerts.length - created };
     },
     async scheduleFollowUp(incidentId, delayMs, now) {
