@@ -23,6 +23,7 @@ import { createMetrics } from './metrics.js';
 import { createMedicQueues, createQueuePorts, enqueueInbound, type MedicQueues } from './queue/queues.js';
 import { assertRedisReachable, createRedis, RedisUnavailableError } from './queue/redis.js';
 import { startInboundWorker, startRepliesWorker, startRunbooksWorker, WORKER_ID } from './queue/workers.js';
+import { analysisConcurrency, createAnalysisQueue, createFollowUpPort, startAnalysisWorker } from './queue/analysis.js';
 import { createHttpApp, listen } from './transport/http/http-server.js';
 import { checkRoutes } from './app/alerts/route-plans.js';
 import { handleAlert, handleFollowUp, handleRouteJobOutcome, type AlertDeps } from './app/handle-alert.js';
@@ -87,6 +88,9 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
     log,
   };
   const services: RunbookServices = createRunbookServices(process.env, { executor: overrides.executor, thresholds: config.file.thresholds });
+  // Heap analyses queued by jvm.heap / jvm.oom run on their own queue (see src/queue/analysis.ts).
+  const analysisQueue = createAnalysisQueue(producer, env.MEDIC_QUEUE_PREFIX);
+  services.followUp = createFollowUpPort({ runbooks: queues.runbooks, analysis: analysisQueue });
 
   const workers: Worker[] = [];
   const common = { connection: workerConn, prefix: env.MEDIC_QUEUE_PREFIX, log };
@@ -144,6 +148,13 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
       run: (info) => runRunbookJob(info, { inventory: config.file.environments, services, replies: ports, audit, locks, clock: systemClock, log, workerId: WORKER_ID }),
     });
     workers.push(runbooksWorker as unknown as Worker);
+    workers.push(
+      startAnalysisWorker({
+        ...common,
+        concurrency: analysisConcurrency(process.env),
+        run: (info) => runRunbookJob(info, { inventory: config.file.environments, services, replies: ports, audit, clock: systemClock, log, workerId: WORKER_ID }),
+      }) as unknown as Worker,
+    );
     subscriber = createRedis(env.REDIS_URL, 'worker');
     subscriber.on('error', (err) => log.warn({ err: err.message }, 'redis subscriber error'));
     await listenForCancels(subscriber, env.MEDIC_QUEUE_PREFIX, runbooksWorker as unknown as Worker, log);
@@ -160,6 +171,7 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
       await Promise.all(workers.map((w) => w.close()));
       await alertIntake?.close();
       await queues.close();
+      await analysisQueue.close();
       if (subscriber) await quit(subscriber);
       await quit(producer);
       await quit(workerConn);

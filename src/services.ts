@@ -1,11 +1,13 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { resolve } from 'node:path';
 import type { Executor } from './core/executor.js';
 import type { RunbookServices } from './core/runbook.js';
 import { resolvePgThresholds, type PgHealthThresholdsInput } from './core/pg-port.js';
 import { createRdsMetrics } from './executors/cloudwatch.js';
 import { createLocalExecutor } from './executors/local.js';
+import { createDumpFiles } from './executors/s3-files.js';
 import { createPgExecutor } from './executors/pg.js';
 import { createRoutingExecutor } from './executors/routing.js';
 import { createSsmExecutor } from './executors/ssm.js';
@@ -29,6 +31,13 @@ export function createRunbookServices(
   });
   return {
     executor: overrides.executor ?? createRoutingExecutor({ local: createLocalExecutor(), ssm }),
+    // Heap dumps: this host's directory (MEDIC_DUMP_DIR), the bucket instances upload to, S3 downloads.
+    dumps: createDumpFiles({
+      localDir: resolve(env.MEDIC_DUMP_DIR || '.medic/dumps'),
+      bucket: env.MEDIC_DUMP_BUCKET || undefined,
+      s3: new S3Client({}),
+      headroomPercent: env.MEDIC_DUMP_HEADROOM_PERCENT ? Number(env.MEDIC_DUMP_HEADROOM_PERCENT) : undefined,
+    }),
     pg: {
       ...createPgExecutor(),
       // Connection URLs stay in the environment; the inventory names the variable.
