@@ -1,21 +1,20 @@
 import type { LocalAction } from '../../commands/command.js';
-import { submitJob } from './submit-job.js';
-import { say } from './say.js';
 import { parseCommand } from '../../commands/parse.js';
-import { type CardMessage } from '../../cards/card-kit.js';
+import { approvalsListCard } from '../../cards/approval-card.js';
+import { auditCard } from '../../cards/audit-card.js';
+import type { CardMessage } from '../../cards/card-kit.js';
 import { envsCard } from '../../cards/envs-card.js';
 import { internalErrorCard, permissionCard, userErrorCard } from '../../cards/error-card.js';
 import { commandHelpCard, helpCard } from '../../cards/help-card.js';
 import { jobCard, jobsCard } from '../../cards/job-card.js';
 import { errorMessage, errorRef, isUserError, PermissionError, UserError } from '../core/errors.js';
-import { hasRole, type Actor } from '../core/identity.js';
+import { hasRole, type Actor, type ReplyTo } from '../core/identity.js';
 import type { InboundEvent, PersonRef } from '../core/inbound.js';
-import type { ReplyTo } from '../core/identity.js';
 import { holdersOf, roleOf, visibleEnvs } from './access.js';
-import { approvalsFor, cancelJob } from './approvals.js';
-import { approvalsListCard } from '../../cards/approval-card.js';
-import { auditCard } from '../../cards/audit-card.js';
 import type { AppDeps } from './app-deps.js';
+import { approvalsFor, cancelJob } from './approvals.js';
+import { say } from './say.js';
+import { submitJob } from './submit-job.js';
 
 /** Where replies to a message go: the thread it belongs to (Webex threads are one level deep). */
 export function threadOf(event: { roomId: string; messageId: string; parentId?: string }): ReplyTo {
