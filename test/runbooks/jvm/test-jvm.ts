@@ -28,13 +28,13 @@ export function compileTestJvm(): { classes: string; cleanup(): void } {
 }
 
 /** The java command line of a test JVM, as a restart command would run it. */
-export function javaArgs(classes: string, marker: string, options: string[]): string[] {
-  return ['-Xmx64m', '-XX:+UseSerialGC', '-cp', classes, 'MedicTestJvm', marker, ...options];
+export function javaArgs(classes: string, marker: string, options: string[], jvmOptions: string[] = []): string[] {
+  return ['-Xmx64m', '-XX:+UseSerialGC', ...jvmOptions, '-cp', classes, 'MedicTestJvm', marker, ...options];
 }
 
 /** Starts a test JVM and resolves once it printed READY (its deadlock, leak and health endpoint are in place). */
-export async function startTestJvm(classes: string, marker: string, options: string[] = []): Promise<TestJvm> {
-  const proc = spawn('java', javaArgs(classes, marker, options), { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startTestJvm(classes: string, marker: string, options: string[] = [], jvmOptions: string[] = []): Promise<TestJvm> {
+  const proc = spawn('java', javaArgs(classes, marker, options, jvmOptions), { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   await new Promise<void>((resolve, reject) => {
