@@ -1,3 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { createSign, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +11,26 @@ import { cardText, expectValidCard } from '../support/adaptive-card.js';
 import { cardOf, REDIS_URL, startHarness, type Harness } from '../support/medic-harness.js';
 
 const TOKEN = 'test-alert-token-0123456789abcdef';
+const CERT_URL = 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-e2e.pem';
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:medic-alarms';
+
+/** A key and self-signed certificate standing in for SNS's (served by the injected fetcher). */
+function snsKeyPair(): { keyPem: string; certPem: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'medic-sns-e2e-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '2', '-subj', '/CN=sns.amazonaws.com'], { stdio: 'ignore' });
+    return { keyPem: readFileSync(join(dir, 'k.pem'), 'utf8'), certPem: readFileSync(join(dir, 'c.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const SNS = snsKeyPair();
+
+function signedNotification(message: string): Record<string, string> {
+  const m: Record<string, string> = { Type: 'Notification', MessageId: randomUUID(), TopicArn: TOPIC, Subject: 'ALARM', Message: message, Timestamp: new Date().toISOString(), SignatureVersion: '2', SigningCertURL: CERT_URL };
+  const canonical = ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'].map((k) => `${k}\n${m[k]}\n`).join('');
+  return { ...m, Signature: createSign('RSA-SHA256').update(canonical).sign(SNS.keyPem, 'base64') };
+}
 
 const configFor = (space: LocalSpace) => `
 environments:
@@ -25,6 +50,7 @@ alerts:
   groupWindowSeconds: 60
   followUpSeconds: 1
   defaultSpace: ${space.rooms.group.id}
+  sns: { regions: [eu-west-1], topicArns: [${TOPIC}] }
 routes:
   - name: app-health
     match: { title: 'health check' }
@@ -75,7 +101,11 @@ describe('alerts become incident threads, diagnoses and remediations', () => {
   const inThread = (card: Message, pred: (t: string) => boolean, timeoutMs = 15_000) => h.space.waitForMessage((m) => fromBot(m) && m.parentId === card.id && pred(text(m)), timeoutMs);
 
   beforeAll(async () => {
-    h = await startHarness({ configYaml: configFor, env: { MEDIC_ALERT_TOKEN: TOKEN } });
+    h = await startHarness({
+      configYaml: configFor,
+      env: { MEDIC_ALERT_TOKEN: TOKEN },
+      overrides: { alertFetcher: async (url) => (url === CERT_URL ? { status: 200, body: SNS.certPem } : { status: 404, body: '' }) },
+    });
     base = `http://127.0.0.1:${h.medic.port}`;
     redis = new Redis(REDIS_URL);
   });
@@ -119,6 +149,27 @@ describe('alerts become incident threads, diagnoses and remediations', () => {
     for (const s of ['critical', 'Environment: demo', 'Target: i-0abc12345', 'app-health, diagnose', 'running `ping`', '[Open the monitor]']) expect(t).toContain(s);
     const pong = await inThread(card, (x) => x.includes('pong'));
     expect(pong.roomId).toBe(card.roomId);
+  });
+
+  it('opens an incident for a signed CloudWatch alarm from SNS, once however often SNS redelivers it', async () => {
+    const message = JSON.stringify({
+      AlarmName: 'shop app-1 heap above 90%',
+      AlarmDescription: 'env:env-sns service:checkout',
+      NewStateValue: 'ALARM',
+      StateChangeTime: new Date().toISOString(),
+      AlarmArn: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:shop-app-1-heap',
+      Trigger: { Dimensions: [{ name: 'InstanceId', value: 'i-0123456789abcdef0' }] },
+    });
+    const n = signedNotification(message);
+    const first = await post('/alerts/sns', n, { 'content-type': 'text/plain; charset=UTF-8' });
+    expect(first.status).toBe(202);
+    const again = await post('/alerts/sns', n, { 'content-type': 'text/plain; charset=UTF-8' });
+    expect(again.status).toBe(200);
+    const card = await incidentCard('shop app-1 heap above 90%');
+    expect(text(card)).toContain('Target: i-0123456789abcdef0');
+    expect(text(card)).toContain('Environment: env-sns');
+    const forged = await post('/alerts/sns', { ...signedNotification(message), Message: message.replace('ALARM', 'OK') }, { 'content-type': 'text/plain' });
+    expect(forged.status).toBe(403);
   });
 
   it('tells a resolved transition in the thread, with its duration', async () => {
