@@ -1,17 +1,14 @@
-import pg from 'pg';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PG_URL, startPgVictim, type PgVictim } from '../support/pg-victim.js';
 import { launchBrowser } from '../support/browser.js';
 import { startHarness, type Harness } from '../support/medic-harness.js';
 
-const PG_URL = process.env.PGURL_ADMIN ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 describe('approving in the demo page, as a second person', () => {
   let h: Harness;
   let browser: Browser;
-  let victim: pg.Client;
-  let victimQuery: Promise<unknown>;
-  let pid: number;
+  let victim: PgVictim;
   beforeAll(async () => {
     process.env.MEDIC_BROWSER_LAB_DB_URL = PG_URL;
     h = await startHarness({
@@ -25,16 +22,10 @@ access:
 `,
     });
     browser = await launchBrowser();
-    victim = new pg.Client({ connectionString: PG_URL, application_name: 'medic-browser-victim' });
-    await victim.connect();
-    pid = (await victim.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-    victimQuery = victim.query('SELECT pg_sleep(300)').then(
-      () => 'finished',
-      (e: { code?: string }) => e.code,
-    );
+    victim = await startPgVictim('medic-browser-victim');
   });
   afterAll(async () => {
-    await victim?.end().catch(() => undefined);
+    await victim?.end();
     await browser?.close();
     await h?.stop();
   });
@@ -42,19 +33,19 @@ access:
   it('Alice asks, Bob presses Approve in the page, the job runs and its result lands in the thread', async () => {
     const page = await browser.newPage();
     await page.goto(h.space.url);
-    await page.fill('#composer', `db cancel lab/main ${pid} because stuck report`);
+    await page.fill('#composer', `db cancel lab/main ${victim.pid} because stuck report`);
     await page.press('#composer', 'Enter');
     const ask = await h.space.waitForMessage((m) => m.personEmail === 'alice@example.com' && (m.text ?? '').includes('db cancel'));
     const approvalMsg = await h.space.waitForMessage((m) => m.parentId === ask.id && /Approval needed/.test(m.text ?? ''));
     const card = page.locator(`.msg[data-id="${approvalMsg.id}"] .ac-adaptiveCard`);
     await card.waitFor();
-    expect(await card.innerText()).toContain(String(pid));
+    expect(await card.innerText()).toContain(String(victim.pid));
 
     await page.selectOption('#user-switch', 'bob@example.com');
     await card.locator('button', { hasText: 'Approve' }).click();
     const approved = await h.space.waitForMessage((m) => m.parentId === ask.id && /Approved by bob@example.com/.test(m.text ?? ''));
     await page.locator(`.msg[data-id="${approved.id}"]`).waitFor();
-    expect(await victimQuery).toBe('57014');
+    expect(await victim.outcome).toBe('57014');
     await page.screenshot({ path: '/tmp/medic-approval.png', fullPage: true });
   }, 90_000);
 });

@@ -1,10 +1,9 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PG_URL, startPgVictim, type PgVictim } from '../support/pg-victim.js';
 import { cardText, expectValidCard } from '../support/adaptive-card.js';
 import { cardOf, startHarness, type Harness } from '../support/medic-harness.js';
 import type { Message } from '../../src/local-space/local-space.js';
 
-const PG_URL = process.env.PGURL_ADMIN ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const CONFIG = `
 environments:
@@ -17,33 +16,25 @@ access:
 
 describe('a risky command waits for a second person, across a restart of the bot', () => {
   let h: Harness;
-  let victim: pg.Client;
-  let victimQuery: Promise<unknown>;
-  let pid: number;
+  let victim: PgVictim;
   beforeAll(async () => {
     process.env.MEDIC_E2E_LAB_DB_URL = PG_URL;
     h = await startHarness({ configYaml: CONFIG });
-    victim = new pg.Client({ connectionString: PG_URL, application_name: 'medic-e2e-victim' });
-    await victim.connect();
-    pid = (await victim.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-    victimQuery = victim.query('SELECT pg_sleep(300)').then(
-      () => 'finished',
-      (e: { code?: string }) => e.code,
-    );
+    victim = await startPgVictim('medic-e2e-victim');
   });
   afterAll(async () => {
-    await victim?.end().catch(() => undefined);
+    await victim?.end();
     await h?.stop();
   });
 
   const fromBotIn = (parent: string, pred: (m: Message) => boolean = () => true) => (m: Message) => m.personId === h.space.bot.id && m.parentId === parent && pred(m);
 
   it('asks, survives a restart, refuses the requester, runs on the approver’s press, and answers in the thread', async () => {
-    const ask = await h.space.userSays('alice@example.com', `db cancel lab/main ${pid} because the report runs away`);
+    const ask = await h.space.userSays('alice@example.com', `db cancel lab/main ${victim.pid} because the report runs away`);
     const cardMsg = await h.space.waitForMessage(fromBotIn(ask.id, (m) => cardText(cardOf(m)).includes('Approval needed')));
     const card = cardOf(cardMsg) as { actions: Array<{ title: string; data: Record<string, string> }> };
     expectValidCard({ card, text: cardMsg.text ?? '' });
-    expect(cardText(card)).toContain(String(pid));
+    expect(cardText(card)).toContain(String(victim.pid));
     const approve = card.actions.find((a) => a.title === 'Approve')!.data;
 
     await h.restart();
@@ -53,7 +44,7 @@ describe('a risky command waits for a second person, across a restart of the bot
 
     await h.space.userSubmitsCard('bob@example.com', cardMsg.id, approve);
     await h.space.waitForMessage(fromBotIn(ask.id, (m) => /Approved by bob@example.com/.test(m.text ?? '')));
-    expect(await victimQuery).toBe('57014'); // query_canceled: the job really ran
+    expect(await victim.outcome).toBe('57014'); // query_canceled: the job really ran
     // The job's own result follows in the same thread.
     const result = await h.space.waitForMessage(fromBotIn(ask.id, (m) => !!cardOf(m) && !/Approv|asked for this/.test(m.text ?? '') && m.id !== cardMsg.id));
     expectValidCard({ card: cardOf(result), text: result.text ?? '' });
