@@ -61,6 +61,22 @@ async function demoRedis(io: CliIo): Promise<{ url: string; stop: () => Promise<
 }
 
 /**
+ * The demo's JVM (config/demo-jvm/MedicDemoApp.java, a single-file source launch) for `jvm threads demo this-host`
+ * and `jvm heap demo this-host`, when this machine has a `java`. Its command line carries `medic-demo-jvm`, the
+ * pattern config/demo.yaml names.
+ */
+function demoJvm(io: CliIo): { stop: () => void } {
+  const which = spawnSync('sh', ['-c', 'command -v java'], { encoding: 'utf8' });
+  if (which.status !== 0) {
+    io.stdout('No `java` on this machine: the demo runs without its JVM (`jvm threads demo this-host` will say so).\n');
+    return { stop: () => undefined };
+  }
+  const child = spawn(which.stdout.trim(), ['-Xmx128m', join(ROOT, 'config', 'demo-jvm', 'MedicDemoApp.java'), 'medic-demo-jvm'], { stdio: 'ignore' });
+  child.on('error', (e) => io.stdout(`The demo JVM did not start: ${e.message}\n`));
+  return { stop: () => void child.kill('SIGTERM') };
+}
+
+/**
  * `npm run demo`: the local Webex-compatible space, Redis, and the real bot pointed at the space, with the local
  * executor against this host. Prints the URL to open; Ctrl-C stops everything it started.
  */
@@ -69,6 +85,7 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
   // The demo's database: this host's PostgreSQL unless told otherwise (`db health demo/main`).
   process.env.MEDIC_DEMO_DB_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
   const redis = await demoRedis(io);
+  const jvm = demoJvm(io);
   const space = await createLocalSpace({ port, host: '127.0.0.1' });
   const configPath = process.env.MEDIC_CONFIG ?? join(ROOT, 'config', 'demo.yaml');
   const config = loadConfig(
@@ -100,6 +117,7 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
   io.stdout('\nStopping the demo…\n');
   await medic.stop();
   await space.close();
+  jvm.stop();
   await redis.stop();
   return 0;
 }
