@@ -98,7 +98,7 @@ export function describeLocation(d: DumpLocation): string {
  * The analysis of a collected dump: queued on the `analysis` queue when this process has one (its own concurrency,
  * worker threads, so runbook workers stay free), else done here on a worker thread.
  */
-export async function analyzeOrQueue(t: ResolvedJvmTarget, facts: HeapDumpFacts, ctx: RunbookContext): Promise<HeapAnalysisOutcome> {
+export async function analyzeOrQueue(t: ResolvedJvmTarget, facts: HeapDumpFacts, ctx: RunbookContext, progressFrom = 0): Promise<HeapAnalysisOutcome> {
   if (facts.dump.type === 'instance') return { status: 'unavailable', reason: 'the dump stays on the instance: configure MEDIC_DUMP_BUCKET so instances upload dumps for analysis' };
   if (ctx.services.followUp) {
     const jobId = await ctx.services.followUp({
@@ -108,18 +108,21 @@ export async function analyzeOrQueue(t: ResolvedJvmTarget, facts: HeapDumpFacts,
     });
     return { status: 'queued', jobId };
   }
-  const { report } = await analyzeDump(facts.dump, facts.dumpBytes, ctx);
+  const { report } = await analyzeDump(facts.dump, facts.dumpBytes, ctx, progressFrom);
   return { status: 'done', report };
 }
 
-/** Analyzes one dump on a worker thread, fetching it from S3 first when needed; progress = share of the file read. */
-export async function analyzeDump(dump: DumpLocation, dumpBytes: number, ctx: RunbookContext): Promise<{ report: JvmHeapReport; attachment: ResultAttachment }> {
+/**
+ * Analyzes one dump on a worker thread, fetching it from S3 first when needed. Progress is the share of the file
+ * read, mapped onto [progressFrom, 1] so a chain that already reported its earlier steps never goes backwards.
+ */
+export async function analyzeDump(dump: DumpLocation, dumpBytes: number, ctx: RunbookContext, progressFrom = 0): Promise<{ report: JvmHeapReport; attachment: ResultAttachment }> {
   if (dump.type === 'instance') throw new UserError(`The dump ${dump.path} is on the instance, out of Medic's reach.`, 'Configure MEDIC_DUMP_BUCKET so instances upload dumps.');
   let path = dump.type === 'local' ? dump.path : '';
   let release = async (): Promise<void> => undefined;
   if (dump.type === 's3') {
     if (!ctx.services.dumps) throw new UserError('This Medic cannot fetch heap dumps from S3 (no dump files service).');
-    await ctx.progress(`Fetching s3://${dump.bucket}/${dump.key} (${mib(dumpBytes)})`, 0);
+    await ctx.progress(`Fetching s3://${dump.bucket}/${dump.key} (${mib(dumpBytes)})`, progressFrom);
     const file = await ctx.services.dumps.download({ bucket: dump.bucket, key: dump.key }, ctx.signal);
     path = file.path;
     release = file.release;
@@ -133,7 +136,7 @@ export async function analyzeDump(dump: DumpLocation, dumpBytes: number, ctx: Ru
         if (pct === shown) return;
         shown = pct;
         // Progress is advisory: a failed post must not fail the analysis.
-        ctx.progress(`Analyzing the heap dump: ${pct}% read`, f).catch((e: unknown) => ctx.log.warn({ err: String(e) }, 'progress not posted'));
+        ctx.progress(`Analyzing the heap dump: ${pct}% read`, progressFrom + f * (1 - progressFrom)).catch((e: unknown) => ctx.log.warn({ err: String(e) }, 'progress not posted'));
       },
     });
     const report: JvmHeapReport = { ...full, histogram: full.histogram.slice(0, KEEP_CLASSES), biggestObjects: full.biggestObjects.slice(0, KEEP_OBJECTS) };

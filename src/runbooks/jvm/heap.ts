@@ -15,7 +15,7 @@ export const runJvmHeap: Runbook<'jvm.heap'> = async (request, ctx) => {
   const collected = (await collectHeapDump(t, ctx, 'live'))!;
   const { facts } = collected;
   await ctx.progress(`Heap dump of ${t.name}: ${mib(facts.dumpBytes)} at ${describeLocation(facts.dump)}, JVM paused ${facts.pauseMs} ms`, 0.1);
-  const analysis = await analyzeOrQueue(t, facts, ctx);
+  const analysis = await analyzeOrQueue(t, facts, ctx, 0.1);
   const suspect = analysis.status === 'done' ? analysis.report.leakSuspects[0] : undefined;
   const tail =
     analysis.status === 'queued' ? `; analysis queued as ${analysis.jobId}` : analysis.status === 'unavailable' ? `; no analysis: ${analysis.reason}` : suspect ? `; leak suspect: ${suspect.className} retains ${suspect.percent}%` : '; no leak suspect';

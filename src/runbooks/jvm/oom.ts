@@ -98,7 +98,7 @@ export const runJvmOom: Runbook<'jvm.oom'> = async (request, ctx) => {
   }
   started = ctx.clock.now();
   try {
-    analysis = await analyzeOrQueue(t, facts, ctx);
+    analysis = await analyzeOrQueue(t, facts, ctx, 3 / STEPS.length);
   } catch (e) {
     if (ctx.signal.aborted) throw e;
     return stop('analysis', errorMessage(e));

@@ -110,6 +110,10 @@ describe('jvm oom on this host', () => {
     if (result.analysis?.status === 'done') {
       expect(result.analysis.report.leakSuspects[0]).toMatchObject({ className: expect.stringMatching(/^(class MedicTestJvm|java\.util\.HashMap)$/), accumulationPoint: { className: 'java.util.HashMap$Node[]' } });
     }
+    // Progress never goes backwards, even through the analysis after the steps before it.
+    const fractions = ctx.notes.map((n) => n.fraction).filter((x): x is number => x !== undefined);
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+    expect(fractions.at(-1)).toBe(1);
     // Every step was reported to the thread as it ended, in order.
     expect(ctx.notes.map((n) => n.note).filter((n) => n.startsWith('Step '))).toEqual([expect.stringMatching(/^Step 1\/4 dump: ok — the JVM’s own OOM dump/), expect.stringMatching(/^Step 2\/4 restart: ok — command/), expect.stringMatching(/^Step 3\/4 health: ok/), expect.stringMatching(/^Step 4\/4 analysis: ok — leak suspect (class MedicTestJvm|java\.util\.HashMap) \([\d.]+%\)$/)]);
 
