@@ -1,4 +1,4 @@
-import type { HeapReport, PathStep } from '../src/analyzers/hprof/types.js';
+import type { HeapReport, PathStep } from '../src/core/kinds/heap-report.js';
 import { adaptiveCard, clip, facts, fallbackText, heading, mono, plain, severityLine, table, text, title, type CardElement, type CardMessage } from './card-kit.js';
 
 export interface HeapAnalysisMeta {

@@ -8,6 +8,7 @@ import { buildIdIndex, idAt, lookupId, radixOrder } from './id-index.js';
 import { KIND_INSTANCE, KIND_OBJ_ARRAY, KIND_PRIM_ARRAY, PRIM_NAMES, TYPE_SIZE, alignUp, hexId, javaClassName, objArrayShallow, primArrayShallow, type ClassInfo, type Layout } from './model.js';
 import { readObjects } from './object-reader.js';
 import { runPass1, type Pass1Result } from './pass1.js';
+import { BufferPool } from './pool.js';
 import {
   HeapDumpError,
   type AccumulationPoint,
@@ -51,9 +52,15 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   const t0 = performance.now();
   const seconds: Record<string, number> = {};
   let tPass = t0;
+  let cpuPass = opts.onPass ? process.cpuUsage() : null;
   const lap = (name: string): void => {
     const now = performance.now();
     seconds[name] = Math.round(now - tPass) / 1000;
+    if (opts.onPass && cpuPass) {
+      const c = process.cpuUsage(cpuPass);
+      opts.onPass(name, seconds[name], (c.user + c.system) / 1e6);
+      cpuPass = process.cpuUsage();
+    }
     tPass = now;
   };
   const report = opts.onProgress ?? ((): void => undefined);
@@ -76,8 +83,10 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   const gzip = win.gzip;
   // Pass 1 reads the whole file, the edge pass only the heap segments: weight them ~45/45, the graph work 10.
   let p1: Pass1Result;
+  // Every per-object array comes from here and goes back when its pass is done (see pool.ts).
+  const pool = new BufferPool();
   try {
-    p1 = await runPass1(win, (f) => progress(f * 0.45));
+    p1 = await runPass1(win, (f) => progress(f * 0.45), pool);
   } finally {
     win.close();
   }
@@ -97,22 +106,25 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   // Object index = rank of the address.
   const threads = Math.max(1, Math.min(opts.threads ?? (gzip || fileSize < 64 << 20 ? 1 : Math.min(2, availableParallelism())), 8));
   const parallel = threads > 1 && !gzip && p1.segments.length > 1;
-  const alloc = parallel ? (k: number) => new Uint32Array(new SharedArrayBuffer(Math.max(4, k * 4))) : (k: number) => new Uint32Array(k);
-  const allocI = parallel ? (k: number) => new Int32Array(new SharedArrayBuffer(Math.max(4, k * 4))) : (k: number) => new Int32Array(k);
-  const built = buildIdIndex(p1.ids, alloc);
+  const n = p1.count;
+  const built = buildIdIndex(p1.ids, pool, () => {
+    // free: ranks and sorted keys replace it
+    pool.give(p1.idsCap);
+    (p1 as { ids: Float64Array | null }).ids = null;
+    (p1 as { idsCap: Float64Array | null }).idsCap = null;
+  });
   const { index, ordOfRank } = built;
   let rankOfOrd: Uint32Array | null = built.rankOfOrd;
   built.rankOfOrd = new Uint32Array(0);
-  const n = p1.count;
-  (p1 as { ids: Float64Array | null }).ids = null; // free: ranks and sorted keys replace it
   const L: Layout = { ...layoutGuess, align: built.alignment };
   computeLayouts(classes, idSize, L, jlc, p1);
   lap('index');
 
   // Per node (rank order): class, shallow size, edge upper bound.
-  const cls = allocI(n);
-  const shallow = new Uint32Array(n);
-  const starts = alloc(n + 1);
+  const cls = pool.i32(n, false);
+  const shallow = pool.u32(n, false);
+  const starts = pool.u32(n + 1, false);
+  starts[0] = 0;
   const classNodeOf = new Int32Array(classes.length).fill(-1);
   const classOfNode = new Map<number, number>();
   const instances = new Float64Array(classes.length);
@@ -176,11 +188,13 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   const hashLen = new Uint32Array(p1.hashOrd.length);
   for (let i = 0; i < hashLen.length; i++) hashLen[i] = p1.aux[p1.hashOrd[i]];
   const hashSort = radixOrder(hashRank);
+  pool.give(p1.clsAuxCap);
   (p1 as { cls: Int32Array | null }).cls = null;
   (p1 as { aux: Uint32Array | null }).aux = null;
+  (p1 as { clsAuxCap: Float64Array | null }).clsAuxCap = null;
 
   // GC roots: distinct objects present in the dump.
-  const rootSet = new Uint8Array(n);
+  const rootSet = pool.u8(n);
   const rootList: number[] = [];
   for (let i = 0; i < p1.roots.length; i++) {
     const r = lookupId(index, p1.roots[i]);
@@ -190,12 +204,12 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
     }
   }
   const roots = Uint32Array.from(rootList);
+  pool.give(rootSet);
   lap('layout');
 
   // Pass 2: edges.
-  const edgesBuf = parallel ? new SharedArrayBuffer(Math.max(4, total * 4)) : new ArrayBuffer(Math.max(4, total * 4));
-  const edges = new Uint32Array(edgesBuf, 0, total).fill(0xffffffff);
-  const weak = allocI((n >>> 5) + 1);
+  const edges = pool.u32(total, false).fill(0xffffffff);
+  const weak = pool.i32((n >>> 5) + 1);
   for (const [r, ci] of classOfNode) {
     const c = classes[ci];
     let w = starts[r];
@@ -219,7 +233,8 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   } catch (e) {
     throw new HeapDumpError(`cannot read the dump in the reference pass: ${(e as Error).message}`, 0, partialHistogram2(classes, instances, shallowByClass, n, idSize));
   }
-  // ordinal → rank is dead after the edge pass: drop every reference so its memory goes before the dominators.
+  // ordinal → rank is dead after the edge pass: back to the pool for the dominators.
+  pool.give(rankOfOrd);
   rankOfOrd = null;
   task.rankOfOrd = new Uint32Array(0);
   if (er.dangling > 0) warnings.push(`${er.dangling} references point to objects that are not in the dump (normal for HotSpot: class mirrors it does not dump)`);
@@ -238,16 +253,18 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
     from = e;
   }
   starts[n] = w;
+  if (total - w >= 1024) pool.give(edges.subarray(w));
   const graph: ObjectGraph = { n, starts, edges: edges.subarray(0, w), classNode: classNodeOf, cls, roots, weak };
   lap('csr');
 
-  const dom = computeDominators(graph);
+  const dom = computeDominators(graph, pool);
   lap('dominators');
-  const retained = computeRetained(n, dom, shallow);
-  const kids = dominatorChildren(n, dom.idom);
-  const retainedByClass = classRetained(n, classes.length, cls, retained, kids);
+  const retained = computeRetained(n, dom, shallow, pool);
+  pool.give(dom.vertex);
+  const kids = dominatorChildren(n, dom.idom, pool);
+  const retainedByClass = classRetained(n, classes.length, cls, retained, kids, pool);
   lap('retained');
-  const bfs = shortestPathParents(graph);
+  const bfs = shortestPathParents(graph, pool);
   lap('paths');
 
   // ---- reports ----
@@ -319,7 +336,7 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   for (const v of pathTargets) if (!paths.has(v)) paths.set(v, elide(pathNodes(v)));
   const needRecords = new Set<number>();
   for (const [, p] of paths) for (const x of p) if (x >= 0 && !classOfNode.has(x)) needRecords.add(ordOfRank[x]);
-  const records = await readObjects(path, idSize, p1.segments, [...needRecords], 1 << 22);
+  const records = await readObjects(path, idSize, p1.segments, [...needRecords], 1 << 22, p1.marks);
   const fieldCtx = { classes, p1, idSize, index, classOfNode, cls, classNodeOf };
   const stepsFor = (v: number): PathStep[] => {
     const p = paths.get(v) ?? [];
@@ -381,7 +398,7 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   const emptyCollections = [...emptyMap.values()].sort((a, b) => b.wastedBytes - a.wastedBytes);
   lap('reports');
 
-  const strCtx: StrCtx = { path, idSize, segments: p1.segments, ordOfRank, index, classes, cls, p1Strings: p1.strings };
+  const strCtx: StrCtx = { path, idSize, segments: p1.segments, ordOfRank, index, classes, cls, p1Strings: p1.strings, marks: p1.marks };
   const duplicateStrings = await findDuplicateStrings(strCtx, graph, shallow, hashRank, hashSort, p1.hashVal, hashLen);
   lap('strings');
   let jvm: JvmSettings = { systemProperties: {}, heapOptions: p1.heapOptions, xmx: xmxOf(p1.heapOptions) };
@@ -595,6 +612,7 @@ interface StrCtx {
   classes: ClassInfo[];
   cls: Int32Array;
   p1Strings: Map<number, string>;
+  marks: Float64Array;
 }
 
 /** Decode the text of String objects (JDK 9+ byte[] + coder, or JDK 8 char[]). */
@@ -605,7 +623,7 @@ async function stringValues(ctx: StrCtx, strings: number[], graph: ObjectGraph):
     const e = graph.starts[s];
     if (graph.starts[s + 1] > e) want.push(graph.edges[e]);
   }
-  const recs = await readObjects(ctx.path, ctx.idSize, ctx.segments, [...strings, ...want].map((r) => ctx.ordOfRank[r]), 1 << 16);
+  const recs = await readObjects(ctx.path, ctx.idSize, ctx.segments, [...strings, ...want].map((r) => ctx.ordOfRank[r]), 1 << 16, ctx.marks);
   for (const s of strings) {
     const e = graph.starts[s];
     if (graph.starts[s + 1] <= e) continue;
@@ -763,7 +781,7 @@ async function readSystemProperties(ctx: StrCtx, classNodeOf: Int32Array, f: Fie
   const I = ctx.idSize;
   const rankOf = (id: number): number => (id === 0 ? -1 : lookupId(ctx.index, id));
   const fetch = async (ranks: number[]): Promise<Map<number, Buffer>> => {
-    const recs = await readObjects(ctx.path, I, ctx.segments, ranks.filter((r) => r >= 0).map((r) => ctx.ordOfRank[r]), 1 << 20);
+    const recs = await readObjects(ctx.path, I, ctx.segments, ranks.filter((r) => r >= 0).map((r) => ctx.ordOfRank[r]), 1 << 20, ctx.marks);
     const out = new Map<number, Buffer>();
     for (const r of ranks) {
       const b = r >= 0 ? recs.get(ctx.ordOfRank[r]) : undefined;

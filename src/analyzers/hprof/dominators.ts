@@ -3,6 +3,8 @@
  * iterative: heaps hold linked lists millions of nodes deep, and JS recursion dies at ~10 k frames.
  */
 
+import { BufferPool } from './pool.js';
+
 export interface ObjectGraph {
   /** Objects; node `n` is the virtual root above all GC roots. */
   n: number;
@@ -21,18 +23,21 @@ export interface DominatorResult {
   idom: Int32Array;
   /** Reachable nodes in DFS preorder, virtual root first. */
   preorder: Uint32Array;
+  /** The pool array `preorder` is a view of: give it back when `preorder` is dead. */
+  vertex: Uint32Array;
 }
 
 /** SEMI-NCA (Georgiadis): Lengauer-Tarjan's semidominators without buckets, then a nearest-common-ancestor walk. */
-export function computeDominators(g: ObjectGraph): DominatorResult {
+export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferPool()): DominatorResult {
   const { n, starts, edges, classNode, cls, roots } = g;
-  const num = new Int32Array(n + 1); // node → preorder number (1-based), 0 = not visited
-  const vertex = new Uint32Array(n + 2);
-  const parent = new Int32Array(n + 2);
-  let stackNode = new Int32Array(n + 1);
-  let stackCur = new Float64Array(n + 1);
+  const num = pool.i32(n + 1); // node → preorder number (1-based), 0 = not visited
+  const vertex = pool.u32(n + 2, false);
+  const parent = pool.i32(n + 2);
+  const stackNode = pool.i32(n + 1, false);
+  const stackCur = pool.u32(n + 1, false);
+  const CLASS_NEXT = 0xffffffff; // edge indices stay below 0xFFFFFFF0
   let count = 0;
-  // Cursor −1 = the implicit class edge is next; otherwise an index into edges (or roots for the virtual root).
+  // Cursor CLASS_NEXT = the implicit class edge is next; otherwise an index into edges (or roots for the virtual root).
   let sp = 0;
   num[n] = ++count;
   vertex[count] = n;
@@ -50,7 +55,7 @@ export function computeDominators(g: ObjectGraph): DominatorResult {
       }
       w = roots[c];
       stackCur[sp - 1] = c + 1;
-    } else if (c === -1) {
+    } else if (c === CLASS_NEXT) {
       w = classNode[cls[v]];
       stackCur[sp - 1] = starts[v];
     } else if (c < starts[v + 1]) {
@@ -65,17 +70,17 @@ export function computeDominators(g: ObjectGraph): DominatorResult {
       vertex[count] = w;
       parent[count] = num[v];
       stackNode[sp] = w;
-      stackCur[sp] = -1;
+      stackCur[sp] = CLASS_NEXT;
       sp++;
     }
   }
   const nr = count;
   // The DFS stacks are dead now: drop the cursor stack before the predecessor lists are built (peak memory); the
   // node stack is reused below for path compression.
-  stackCur = new Float64Array(0);
+  pool.give(stackCur);
 
   // Predecessors in preorder-number space, reachable nodes only.
-  const predStart = new Uint32Array(nr + 2);
+  const predStart = pool.u32(nr + 2);
   for (let i = 1; i <= nr; i++) {
     const v = vertex[i];
     if (v === n) {
@@ -87,8 +92,9 @@ export function computeDominators(g: ObjectGraph): DominatorResult {
     for (let k = starts[v], e = starts[v + 1]; k < e; k++) predStart[num[edges[k]] + 1]++;
   }
   for (let i = 1; i <= nr + 1; i++) predStart[i] += predStart[i - 1];
-  const preds = new Uint32Array(predStart[nr + 1]);
-  const fill = predStart.slice(0, nr + 1);
+  const preds = pool.u32(predStart[nr + 1], false);
+  const fill = pool.u32(nr + 1, false);
+  fill.set(predStart.subarray(0, nr + 1));
   for (let i = 1; i <= nr; i++) {
     const v = vertex[i];
     if (v === n) {
@@ -99,12 +105,12 @@ export function computeDominators(g: ObjectGraph): DominatorResult {
     if (c >= 0) preds[fill[num[c]]++] = i;
     for (let k = starts[v], e = starts[v + 1]; k < e; k++) preds[fill[num[edges[k]]]++] = i;
   }
+  pool.give(fill, num);
 
-  const semi = new Int32Array(nr + 1);
-  const label = new Int32Array(nr + 1);
-  const anc = new Int32Array(nr + 1);
+  const semi = pool.i32(nr + 1, false);
+  const label = pool.i32(nr + 1, false);
+  const anc = pool.i32(nr + 1);
   const cstack = stackNode; // n + 1 ≥ nr + 1 slots, free since the DFS ended
-  stackNode = new Int32Array(0);
   for (let i = 1; i <= nr; i++) {
     semi[i] = i;
     label[i] = i;
@@ -135,22 +141,25 @@ export function computeDominators(g: ObjectGraph): DominatorResult {
     semi[w] = s;
     anc[w] = parent[w];
   }
+  pool.give(preds, predStart, label, anc, cstack);
   const idomNum = parent; // reuse: starts as the DFS parent
   for (let i = 2; i <= nr; i++) {
     let d = idomNum[i];
     while (d > semi[i]) d = idomNum[d];
     idomNum[i] = d;
   }
-  const idom = new Int32Array(n + 1).fill(-1);
+  pool.give(semi);
+  const idom = pool.i32(n + 1, false).fill(-1);
   for (let i = 2; i <= nr; i++) idom[vertex[i]] = vertex[idomNum[i]];
   idom[n] = n;
-  const preorder = vertex.slice(1, nr + 1);
-  return { idom, preorder };
+  pool.give(parent);
+  const preorder = vertex.subarray(1, nr + 1);
+  return { idom, preorder, vertex };
 }
 
 /** Retained size of every node: its shallow size plus what it dominates (reverse preorder accumulation). */
-export function computeRetained(n: number, dom: DominatorResult, shallow: Uint32Array): Float64Array {
-  const retained = new Float64Array(n + 1);
+export function computeRetained(n: number, dom: DominatorResult, shallow: Uint32Array, pool: BufferPool = new BufferPool()): Float64Array {
+  const retained = pool.f64(n + 1);
   const { idom, preorder } = dom;
   for (let i = 1; i < preorder.length; i++) retained[preorder[i]] = shallow[preorder[i]];
   for (let i = preorder.length - 1; i >= 1; i--) {
@@ -161,13 +170,15 @@ export function computeRetained(n: number, dom: DominatorResult, shallow: Uint32
 }
 
 /** Children lists of the dominator tree (CSR). */
-export function dominatorChildren(n: number, idom: Int32Array): { start: Uint32Array; child: Uint32Array } {
-  const start = new Uint32Array(n + 2);
+export function dominatorChildren(n: number, idom: Int32Array, pool: BufferPool = new BufferPool()): { start: Uint32Array; child: Uint32Array } {
+  const start = pool.u32(n + 2);
   for (let v = 0; v < n; v++) if (idom[v] >= 0) start[idom[v] + 1]++;
   for (let i = 1; i <= n + 1; i++) start[i] += start[i - 1];
-  const child = new Uint32Array(start[n + 1]);
-  const fill = start.slice(0, n + 1);
+  const child = pool.u32(start[n + 1], false);
+  const fill = pool.u32(n + 1, false);
+  fill.set(start.subarray(0, n + 1));
   for (let v = 0; v < n; v++) if (idom[v] >= 0) child[fill[idom[v]]++] = v;
+  pool.give(fill);
   return { start, child };
 }
 
@@ -175,11 +186,18 @@ export function dominatorChildren(n: number, idom: Int32Array): { start: Uint32A
  * Retained size per class = retained size of the set of all its instances: sum over instances that have no
  * dominator-tree ancestor of the same class (those are already inside an ancestor's retained size).
  */
-export function classRetained(n: number, classes: number, cls: Int32Array, retained: Float64Array, kids: { start: Uint32Array; child: Uint32Array }): Float64Array {
+export function classRetained(
+  n: number,
+  classes: number,
+  cls: Int32Array,
+  retained: Float64Array,
+  kids: { start: Uint32Array; child: Uint32Array },
+  pool: BufferPool = new BufferPool(),
+): Float64Array {
   const out = new Float64Array(classes);
   const active = new Int32Array(classes);
-  const stackNode = new Uint32Array(n + 1);
-  const stackCur = new Uint32Array(n + 1);
+  const stackNode = pool.u32(n + 1, false);
+  const stackCur = pool.u32(n + 1, false);
   let sp = 0;
   stackNode[0] = n;
   stackCur[0] = kids.start[n];
@@ -201,6 +219,7 @@ export function classRetained(n: number, classes: number, cls: Int32Array, retai
       sp--;
     }
   }
+  pool.give(stackNode, stackCur);
   return out;
 }
 
@@ -208,10 +227,10 @@ export function classRetained(n: number, classes: number, cls: Int32Array, retai
  * Breadth-first search from all GC roots, skipping `Reference.referent` edges (as MAT's path queries do).
  * Returns the BFS parent of every node: −2 for a root, −1 for unreached.
  */
-export function shortestPathParents(g: ObjectGraph): Int32Array {
+export function shortestPathParents(g: ObjectGraph, pool: BufferPool = new BufferPool()): Int32Array {
   const { n, starts, edges, classNode, cls, roots, weak } = g;
-  const par = new Int32Array(n).fill(-1);
-  const queue = new Uint32Array(n);
+  const par = pool.i32(n, false).fill(-1);
+  const queue = pool.u32(n, false);
   let head = 0;
   let tail = 0;
   for (let k = 0; k < roots.length; k++) {
@@ -238,5 +257,6 @@ export function shortestPathParents(g: ObjectGraph): Int32Array {
       }
     }
   }
+  pool.give(queue);
   return par;
 }

@@ -43,7 +43,7 @@ export interface EdgeResult {
  * have none.
  */
 export async function runEdgePass(t: EdgeTask, onBytes?: (bytes: number) => void): Promise<EdgeResult> {
-  const win = ByteWindow.open(t.path, 32 << 20);
+  const win = ByteWindow.open(t.path);
   const I = t.idSize;
   const { rankOfOrd, cls, starts, edges, weak, classes } = t;
   const ix = t.index;

@@ -3,6 +3,7 @@
  * radix-sorted as 32-bit keys `(id − min) / granule`, and a page directory narrows each lookup to a short binary
  * search. A JS Map is not an option: it stops at 2^24 entries and costs ~80 bytes per entry.
  */
+import type { BufferPool } from './pool.js';
 export interface IdIndexData {
   minId: number;
   granule: number;
@@ -57,8 +58,12 @@ export interface BuiltIndex {
   alignment: number;
 }
 
-/** Sort the ids of pass 1. `alloc` lets the caller place the long-lived arrays in shared memory. */
-export function buildIdIndex(ids: Float64Array, alloc: (n: number) => Uint32Array): BuiltIndex {
+/**
+ * Sort the ids of pass 1. Arrays come from `pool` (shared memory, reused); `releaseIds` is called as soon as `ids`
+ * is no longer read, so the sorted arrays can reuse its memory.
+ */
+export function buildIdIndex(ids: Float64Array, pool: BufferPool, releaseIds: () => void = () => undefined): BuiltIndex {
+  const alloc = (k: number): Uint32Array => pool.u32(k, false);
   const n = ids.length;
   let min = Infinity;
   let max = -Infinity;
@@ -77,22 +82,28 @@ export function buildIdIndex(ids: Float64Array, alloc: (n: number) => Uint32Arra
     while (granule > 1 && (ids[i] - min) % granule !== 0) granule >>= 1;
   }
   const span = (max - min) / granule;
-  if (span >= 2 ** 32 - 1) return buildWide(ids, alloc, min);
+  if (span >= 2 ** 32 - 1) {
+    const b = buildWide(ids, alloc, min);
+    releaseIds();
+    return b;
+  }
 
-  const keys0 = new Uint32Array(n);
+  const keys0 = alloc(n);
   let sorted = true;
   for (let i = 0; i < n; i++) {
     keys0[i] = (ids[i] - min) / granule;
     if (i > 0 && keys0[i] < keys0[i - 1]) sorted = false;
   }
+  releaseIds();
   const ordOfRank = alloc(n);
   const keys = alloc(n);
   if (sorted) {
     for (let i = 0; i < n; i++) ordOfRank[i] = i;
     keys.set(keys0);
-  } else if (!mergeNearlySorted(keys0, keys, ordOfRank)) {
-    radixInto(keys0, keys, ordOfRank);
+  } else if (!mergeNearlySorted(keys0, keys, ordOfRank, pool)) {
+    radixInto(keys0, keys, ordOfRank, pool);
   }
+  pool.give(keys0);
   const rankOfOrd = alloc(n);
   for (let r = 0; r < n; r++) rankOfOrd[ordOfRank[r]] = r;
 
@@ -172,10 +183,10 @@ export function radixOrder(keys: Uint32Array): Uint32Array {
 }
 
 /** Stable LSD radix sort (two 16-bit digits) of `keys0` into `keys`, with the source positions in `order`. */
-function radixInto(keys0: Uint32Array, keys: Uint32Array, order: Uint32Array): void {
+function radixInto(keys0: Uint32Array, keys: Uint32Array, order: Uint32Array, pool: BufferPool): void {
   const n = keys0.length;
-  const tmpK = new Uint32Array(n);
-  const tmpO = new Uint32Array(n);
+  const tmpK = pool.u32(n, false);
+  const tmpO = pool.u32(n, false);
   const cnt = new Uint32Array(65537);
   for (let i = 0; i < n; i++) cnt[(keys0[i] & 0xffff) + 1]++;
   for (let i = 1; i <= 65536; i++) cnt[i] += cnt[i - 1];
@@ -192,6 +203,7 @@ function radixInto(keys0: Uint32Array, keys: Uint32Array, order: Uint32Array): v
     keys[at] = tmpK[i];
     order[at] = tmpO[i];
   }
+  pool.give(tmpK, tmpO);
 }
 
 /**
@@ -200,16 +212,19 @@ function radixInto(keys0: Uint32Array, keys: Uint32Array, order: Uint32Array): v
  * (the outliers) are sorted on their own and merged in: linear time instead of a radix sort's scattered writes.
  * Returns false (caller falls back to radix) when more than 1/16 of the ids are outliers, e.g. parallel JDK 21 dumps.
  */
-function mergeNearlySorted(keys0: Uint32Array, keys: Uint32Array, order: Uint32Array): boolean {
+function mergeNearlySorted(keys0: Uint32Array, keys: Uint32Array, order: Uint32Array, pool: BufferPool): boolean {
   const n = keys0.length;
-  const outlier = new Uint8Array(n);
+  const outlier = pool.u8(n);
   let outliers = 0;
   let low = Infinity;
   for (let i = n - 1; i >= 0; i--) {
     if (keys0[i] <= low) low = keys0[i];
     else {
       outlier[i] = 1;
-      if (++outliers > n / 16) return false;
+      if (++outliers > n / 16) {
+        pool.give(outlier);
+        return false;
+      }
     }
   }
   const oi = new Uint32Array(outliers);
@@ -227,5 +242,6 @@ function mergeNearlySorted(keys0: Uint32Array, keys: Uint32Array, order: Uint32A
     keys[r] = keys0[src];
     order[r++] = src;
   }
+  pool.give(outlier);
   return true;
 }

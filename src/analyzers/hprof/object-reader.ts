@@ -1,6 +1,6 @@
 import { ByteWindow } from './byte-window.js';
 import { SUB, TYPE_SIZE } from './model.js';
-import type { Segment } from './pass1.js';
+import { MARK_EVERY, type Segment } from './pass1.js';
 
 const ROOT_EXTRA: Record<number, number> = {
   0xff: 0, 0x01: -1, 0x02: 8, 0x03: 8, 0x04: 4, 0x05: 0, 0x06: 4, 0x07: 0, 0x08: 8,
@@ -12,12 +12,12 @@ const ROOT_EXTRA: Record<number, number> = {
  * Only the segments that hold them are read (for gzip, the stream is inflated up to the last one). Records bigger
  * than `maxRecord` are cut (a path step needs only the element that matches).
  */
-export async function readObjects(path: string, idSize: number, segments: Segment[], ords: number[], maxRecord = 1 << 24): Promise<Map<number, Buffer>> {
+export async function readObjects(path: string, idSize: number, segments: Segment[], ords: number[], maxRecord = 1 << 24, marks?: Float64Array): Promise<Map<number, Buffer>> {
   const out = new Map<number, Buffer>();
   if (ords.length === 0) return out;
   const want = [...new Set(ords)].sort((a, b) => a - b);
   const I = idSize;
-  const win = ByteWindow.open(path, 8 << 20);
+  const win = ByteWindow.open(path);
   try {
     let wi = 0;
     for (const seg of segments) {
@@ -25,10 +25,36 @@ export async function readObjects(path: string, idSize: number, segments: Segmen
       if (want[wi] >= seg.firstOrd + seg.objects) continue;
       while (wi < want.length && want[wi] < seg.firstOrd) wi++;
       if (wi >= want.length || want[wi] >= seg.firstOrd + seg.objects) continue;
-      await win.seek(seg.start);
       const endAbs = seg.start + seg.length;
       let ord = seg.firstOrd;
+      let at = seg.start;
+      const jump = (): void => {
+        // Start from the last seek mark at or before the next wanted object, if it lies inside this segment.
+        if (!marks || marks.length === 0) return;
+        const target = want[wi];
+        let lo = 0;
+        let hi = marks.length / 2 - 1;
+        if (marks[0] > target) return;
+        while (lo < hi) {
+          const m = (lo + hi + 1) >>> 1;
+          if (marks[2 * m] <= target) lo = m;
+          else hi = m - 1;
+        }
+        const mo = marks[2 * lo];
+        const off = marks[2 * lo + 1];
+        if (mo > ord && off >= seg.start && off < endAbs) {
+          ord = mo;
+          at = off;
+        }
+      };
+      jump();
+      await win.seek(at);
       while (win.offset < endAbs && wi < want.length && want[wi] < seg.firstOrd + seg.objects) {
+        if (marks && want[wi] - ord > 2 * MARK_EVERY) {
+          const before = ord;
+          jump();
+          if (ord !== before) await win.seek(at);
+        }
         if (!(await win.fill(Math.min(1 + 2 * I + 9, endAbs - win.offset)))) return out;
         const b = win.buf;
         const p = win.pos;

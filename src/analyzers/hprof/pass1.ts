@@ -1,5 +1,6 @@
 import { ByteWindow } from './byte-window.js';
 import { Growable, IdIntMap } from './growable.js';
+import { BufferPool } from './pool.js';
 import { KIND_OBJ_ARRAY, KIND_PRIM_ARRAY, KNOWN_TOP_TAGS, PRIM_SIG, SUB, TAG, TYPE_SIZE, newClass, type ClassInfo } from './model.js';
 import { HeapDumpError } from './types.js';
 
@@ -20,6 +21,9 @@ const ROOT_SIZES_AFTER_ID: Record<number, number> = {
 /** Byte and char arrays up to this many bytes are hashed, so Strings can be grouped by value without a 3rd pass. */
 const HASH_MAX_BYTES = 16384;
 
+/** Objects between two seek marks. */
+export const MARK_EVERY = 2048;
+
 export interface Pass1Result {
   format: string;
   idSize: 4 | 8;
@@ -33,10 +37,18 @@ export interface Pass1Result {
   cls: Int32Array;
   /** Array length for arrays; class index for class objects; 0 for instances. */
   aux: Uint32Array;
+  /** The columns' whole pool ranges (capacity, not count), to give back when they die. */
+  idsCap: Float64Array;
+  clsAuxCap: Float64Array;
   count: number;
   roots: Float64Array;
   segments: Segment[];
   compressedByArrays: boolean;
+  /**
+   * Seek marks: pairs (ordinal, stream offset of a record boundary at or before that object's record), about one
+   * per {@link MARK_EVERY} objects, so a few records can be read back without scanning their whole segment.
+   */
+  marks: Float64Array;
   /** Hashes of small byte[]/char[] contents: ordinal, hash and length in bytes. */
   hashOrd: Uint32Array;
   hashVal: Uint32Array;
@@ -57,7 +69,7 @@ const NEED_MORE = -1;
  * Pass 1: one sequential read. Collects strings, classes, roots and per object (in dump order) id, class and array
  * length. Array bodies are skipped (seeked over in plain files) except small byte/char arrays, which are hashed.
  */
-export async function runPass1(win: ByteWindow, onProgress: (f: number) => void): Promise<Pass1Result> {
+export async function runPass1(win: ByteWindow, onProgress: (f: number) => void, pool: BufferPool = new BufferPool()): Promise<Pass1Result> {
   const warnings: string[] = [];
   if (!(await win.fill(Math.min(64, win.fileSize || 64)))) throw new HeapDumpError('empty file: not an HPROF heap dump', 0, null);
   const b0 = win.buf;
@@ -83,20 +95,23 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void)
   // Start near the expected count (a HotSpot object takes ≥ ~25 bytes in the file, ~44 on average) so the columns
   // are rarely copied while growing; gzip sizes are a guess (dumps compress ~4x).
   let cap = Math.max(1 << 16, Math.ceil((win.fileSize * (win.gzip ? 4 : 1)) / 40));
-  let idsA = new Float64Array(cap);
-  let clsA = new Int32Array(cap);
-  let auxA = new Uint32Array(cap);
+  // The three columns share one pool block, ids first: cls and aux die together later, and their adjacent ranges
+  // then merge into one free range big enough for the edge array.
+  const block = (k: number): [Float64Array, Int32Array, Uint32Array] => {
+    const all = pool.f64(2 * k, false);
+    return [new Float64Array(all.buffer, all.byteOffset, k), new Int32Array(all.buffer, all.byteOffset + 8 * k, k), new Uint32Array(all.buffer, all.byteOffset + 12 * k, k)];
+  };
+  let [idsA, clsA, auxA] = block(cap);
   let count = 0;
   const grow = (): void => {
     cap *= 2;
-    const a = new Float64Array(cap);
+    const [a, b, c] = block(cap);
     a.set(idsA);
-    idsA = a;
-    const b = new Int32Array(cap);
     b.set(clsA);
-    clsA = b;
-    const c = new Uint32Array(cap);
     c.set(auxA);
+    pool.give(idsA, clsA, auxA);
+    idsA = a;
+    clsA = b;
     auxA = c;
   };
   const addObj = (id: number, c: number, x: number): void => {
@@ -107,6 +122,8 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void)
     count++;
   };
   const roots = new Growable(Float64Array, 1024);
+  const marks = new Growable(Float64Array, 1024);
+  let nextMark = 0;
   const hashOrd = new Growable(Uint32Array, 1 << 12);
   const hashVal = new Growable(Uint32Array, 1 << 12);
   const heapOptions: string[] = [];
@@ -232,6 +249,11 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void)
     need = 0;
     while (p < lim) {
       const tag = b[p];
+      if (count >= nextMark) {
+        marks.push(count);
+        marks.push(win.base + p);
+        nextMark = count + MARK_EVERY;
+      }
       if (tag === INSTANCE) {
         const h = 1 + 2 * I + 8;
         if (p + h > lim) { need = h; return p; }
@@ -441,8 +463,11 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void)
     ids: idsA.subarray(0, count),
     cls: clsA.subarray(0, count),
     aux: auxA.subarray(0, count),
+    idsCap: idsA,
+    clsAuxCap: new Float64Array(clsA.buffer, clsA.byteOffset, cap),
     count,
     roots: roots.trimmed(),
+    marks: marks.trimmed(),
     segments,
     compressedByArrays: compressed,
     hashOrd: hashOrd.trimmed(),
