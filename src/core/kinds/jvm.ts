@@ -1,12 +1,13 @@
 import { UserError } from '../errors.js';
 import type { Inventory, JvmSpec, Tier } from '../inventory.js';
 import type { ResultBase } from '../result.js';
+import type { HeapReport } from './heap-report.js';
 
 /**
  * `jvm threads`, `jvm heap`, `jvm oom` and the heap analysis they queue (`jvm.heap.analyze`).
- * The report shapes below are the contract a result carries through the queue to its card. They are declared here
- * because src/core imports nothing else of the project; the analyzers' own types (src/analyzers/threads,
- * src/analyzers/hprof) are assigned to them in the runbooks, so a drift fails to compile there.
+ * The thread report shape below is the contract a result carries through the queue to its card; it is declared here
+ * because src/core imports nothing else of the project, and the analyzer's ThreadReport is assigned to it in the
+ * runbook, so a drift fails to compile there. The heap report is the analyzer's own type (./heap-report.ts).
  */
 
 /** `jvm threads <env> <target> [count] [interval]`: read-only, `count` dumps `intervalSeconds` apart. */
@@ -84,33 +85,10 @@ export interface JvmThreadsResult extends ResultBase {
   commandId: string;
 }
 
-// --- heap report (src/analyzers/hprof HeapReport)
+// --- heap report: the analyzer's own report type, which lives in src/core/kinds/heap-report.ts
 
-export interface JvmHeapReport {
-  file: string;
-  format: string;
-  summary: { objects: number; shallowBytes: number; classes: number; gcRoots: number; idSize: 4 | 8; compressedOops: boolean };
-  unreachable: { objects: number; shallowBytes: number };
-  reachableBytes: number;
-  histogram: Array<{ className: string; instances: number; shallowBytes: number; retainedBytes: number }>;
-  biggestObjects: Array<{ objectId: string; className: string; shallowBytes: number; retainedBytes: number; pathToRoot: Array<{ className: string; field: string }> }>;
-  leakSuspects: Array<{
-    kind: 'object' | 'class';
-    className: string;
-    objectId: string;
-    instances: number;
-    retainedBytes: number;
-    percent: number;
-    accumulationPoint: { objectId: string; className: string; shallowBytes: number; retainedBytes: number } | null;
-    pathToRoot: Array<{ className: string; field: string }>;
-  }>;
-  duplicateStrings: Array<{ value: string; count: number; wastedBytes: number }>;
-  largeArrays: Array<{ objectId: string; className: string; length: number; shallowBytes: number }>;
-  emptyCollections: Array<{ className: string; count: number; wastedBytes: number }>;
-  jvm: { systemProperties: Record<string, string>; heapOptions: string[]; xmx: string | null };
-  warnings: string[];
-  seconds: Record<string, number>;
-}
+/** What a heap analysis result carries (histogram and biggest objects trimmed; the full report is attached). */
+export type JvmHeapReport = HeapReport;
 
 /** What the heap-dump document measured. */
 export interface HeapDumpFacts {
