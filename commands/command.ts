@@ -29,7 +29,19 @@ export interface CommandInput {
 
 /** What parsing a command produced: a job to run, or an answer computed at once (help, jobs). */
 export type CommandPlan =
-  | { type: 'job'; request: JobRequest; risk: Risk; env?: string; targets?: string[]; summary: string }
+  | {
+      type: 'job';
+      request: JobRequest;
+      risk: Risk;
+      env?: string;
+      targets?: string[];
+      summary: string;
+      /**
+       * Child jobs run first, in parallel on any worker (a BullMQ flow); the parent then runs with their results
+       * (`ctx.childResults`) and posts one summary. Children post nothing themselves.
+       */
+      children?: Array<{ key: string; request: JobRequest; targets?: string[] }>;
+    }
   | { type: 'local'; action: LocalAction };
 
 /** Commands answered by the inbound stage itself, without a runbook. */

@@ -55,8 +55,19 @@ export const dbHealth = defineCommand({
   args: [envOrDbArg],
   plan: ({ args, inventory }) => {
     const t = resolveTarget(inventory, args.target as string);
-    const label = t.db ? `${t.env}/${t.db}` : `${t.env} (every database)`;
-    return { type: 'job', request: t.db ? { kind: 'db.health', env: t.env, db: t.db } : { kind: 'db.health', env: t.env }, risk: 'read', env: t.env, targets: [t.db ? `${t.env}/${t.db}` : t.env], summary: `database health of ${label}` };
+    if (t.db) {
+      return { type: 'job', request: { kind: 'db.health', env: t.env, db: t.db }, risk: 'read', env: t.env, targets: [`${t.env}/${t.db}`], summary: `database health of ${t.env}/${t.db}` };
+    }
+    // Every database of the environment: one child job each (any worker, in parallel), then one summary.
+    const dbs = Object.keys(inventory[t.env]!.databases);
+    return {
+      type: 'job',
+      request: { kind: 'db.health', env: t.env },
+      risk: 'read',
+      env: t.env,
+      summary: `database health of ${t.env} (${dbs.length} database${dbs.length === 1 ? '' : 's'})`,
+      children: dbs.map((db) => ({ key: db, request: { kind: 'db.health', env: t.env, db }, targets: [`${t.env}/${db}`] })),
+    };
   },
 });
 

@@ -40,6 +40,7 @@ export async function runRunbookJob(job: RunbookJobInfo, deps: RunRunbookDeps): 
     log,
     clock: deps.clock,
     workerId: deps.workerId,
+    ...(job.childResults ? { childResults: job.childResults } : {}),
     async progress(note, fraction) {
       if (fraction !== undefined) await job.reportProgress?.(fraction);
       // A long job tells the thread how it goes about every 10 s, never more often.

@@ -102,15 +102,15 @@ export async function submitJob(req: SubmitRequest, deps: AppDeps): Promise<Subm
 
 async function enqueue(req: SubmitRequest, deps: AppDeps, jobId: string): Promise<SubmitOutcome> {
   const { plan } = req;
-  const { created } = await deps.runbooks.enqueueRunbook(jobId, {
-    request: plan.request,
-    actor: req.actor,
-    replyTo: req.replyTo,
-    risk: plan.risk,
-    origin: req.origin.slice(0, 500),
-    env: plan.env,
-    targets: plan.targets,
-  });
+  const data = { request: plan.request, actor: req.actor, replyTo: req.replyTo, risk: plan.risk, origin: req.origin.slice(0, 500), env: plan.env, targets: plan.targets };
+  const { created } = plan.children?.length
+    ? await deps.runbooks.enqueueFlow(
+        jobId,
+        data,
+        // Children answer nobody (no replyTo): the parent posts the one summary.
+        plan.children.map((c) => ({ jobId: `${jobId}-${c.key}`, data: { ...data, request: c.request, targets: c.targets, replyTo: undefined } })),
+      )
+    : await deps.runbooks.enqueueRunbook(jobId, data);
   if (created) await deps.audit.append({ at: deps.clock.now(), type: 'job-enqueued', actor: actorId(req.actor), env: plan.env, jobId, roomId: req.replyTo?.roomId, detail: plan.summary });
   deps.log.info({ jobId, kind: plan.request.kind, created }, 'runbook job enqueued');
   if (created && req.replyTo && !req.quiet && !INSTANT_KINDS.has(plan.request.kind)) await say(deps, req.replyTo, acceptedCard(jobId, plan.summary));

@@ -41,6 +41,8 @@ export interface RunbookJobData {
   env?: string;
   /** Resolved targets (instances, databases, ...): one lock each while the job runs. */
   targets?: string[];
+  /** This job is the parent of a flow: its runbook receives the children's results. */
+  fanOut?: boolean;
 }
 
 /** States as a person reads them in `job <id>`. */

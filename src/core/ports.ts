@@ -33,6 +33,8 @@ export interface ReplyQueue {
 export interface RunbookQueue {
   /** Enqueue once per `jobId` (derived from the source event); returns whether it was new. */
   enqueueRunbook(jobId: string, data: RunbookJobData): Promise<{ id: string; created: boolean }>;
+  /** A parent job that runs once all its children have run (a BullMQ flow); enqueued once per `jobId`. */
+  enqueueFlow(jobId: string, data: RunbookJobData, children: Array<{ jobId: string; data: RunbookJobData }>): Promise<{ id: string; created: boolean }>;
   getJob(jobId: string): Promise<JobView | undefined>;
   /** Most recent first. */
   listJobs(filter: { roomId?: string; limit: number }): Promise<JobView[]>;
@@ -72,4 +74,6 @@ export interface RunbookJobInfo {
   signal: AbortSignal;
   /** Reports progress to the queue (a fraction 0..1). */
   reportProgress?: (fraction: number) => Promise<void>;
+  /** For a flow's parent: what its children returned (a failed child is absent). */
+  childResults?: JobResult[];
 }

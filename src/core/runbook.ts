@@ -2,7 +2,7 @@ import type { Executor } from './executor.js';
 import type { Actor } from './identity.js';
 import type { Inventory } from './inventory.js';
 import type { PgPort } from './pg-port.js';
-import type { JobKind, JobRequest, JobRequestOf, JobResultOf } from './jobs.js';
+import type { JobKind, JobRequest, JobRequestOf, JobResult, JobResultOf } from './jobs.js';
 import type { DumpFiles } from './kinds/jvm.js';
 import type { Clock, Logger } from './ports.js';
 
@@ -44,6 +44,8 @@ export interface RunbookContext {
   progress(note: string, fraction?: number): Promise<void>;
   /** Worker identity (host:pid), for results that show who ran them. */
   workerId: string;
+  /** When this job is a flow's parent: its children's results (absent otherwise, e.g. in the CLI). */
+  childResults?: JobResult[];
 }
 
 export type Runbook<K extends JobKind> = (request: JobRequestOf<K>, ctx: RunbookContext) => Promise<JobResultOf<K>>;

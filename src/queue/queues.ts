@@ -1,4 +1,4 @@
-import { Queue, type JobsOptions } from 'bullmq';
+import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { InboundEvent } from '../core/inbound.js';
 import type { JobResult, JobState, JobView, RunbookJobData } from '../core/jobs.js';
@@ -106,14 +106,35 @@ export function createQueuePorts(queues: MedicQueues, redis: Redis): RunbookQueu
       attempts: job.attemptsMade,
     };
   }
+  const indexInRoom = async (jobId: string, data: RunbookJobData) => {
+    if (data.replyTo) await redis.multi().lpush(roomKey(data.replyTo.roomId), jobId).ltrim(roomKey(data.replyTo.roomId), 0, 99).exec();
+  };
+  const flows = new FlowProducer({ connection: redis, prefix: queues.prefix });
   return {
     async enqueueRunbook(jobId, data) {
       const existing = await queues.runbooks.getJob(jobId);
       if (existing) return { id: jobId, created: false };
       await queues.runbooks.add(data.request.kind, data, { ...runbookJobOptions(data.risk), jobId });
-      if (data.replyTo) {
-        await redis.multi().lpush(roomKey(data.replyTo.roomId), jobId).ltrim(roomKey(data.replyTo.roomId), 0, 99).exec();
-      }
+      await indexInRoom(jobId, data);
+      return { id: jobId, created: true };
+    },
+    async enqueueFlow(jobId, data, children) {
+      const existing = await queues.runbooks.getJob(jobId);
+      if (existing) return { id: jobId, created: false };
+      await flows.add({
+        name: data.request.kind,
+        queueName: QUEUE_NAMES.runbooks,
+        data: { ...data, fanOut: true },
+        opts: { ...runbookJobOptions(data.risk), jobId },
+        children: children.map((c) => ({
+          name: c.data.request.kind,
+          queueName: QUEUE_NAMES.runbooks,
+          data: c.data,
+          // A child that fails for good still lets the parent summarise the others.
+          opts: { ...runbookJobOptions(c.data.risk), jobId: c.jobId, ignoreDependencyOnFailure: true },
+        })),
+      });
+      await indexInRoom(jobId, data);
       return { id: jobId, created: true };
     },
     getJob: view,

@@ -57,6 +57,7 @@ export function startRunbooksWorker(opts: WorkerCommon & { run: (info: RunbookJo
           finalAttempt: job.attemptsMade + 1 >= attempts,
           signal: signal ?? new AbortController().signal,
           reportProgress: (f) => job.updateProgress(Math.round(f * 100)),
+          ...(job.data.fanOut ? { childResults: Object.values(await job.getChildrenValues<JobResult>()) } : {}),
         });
       } catch (e) {
         if (e instanceof TargetBusyError) {

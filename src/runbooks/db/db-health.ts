@@ -5,6 +5,7 @@ import type { DatabaseSpec, Environment } from '../../core/inventory.js';
 import { CHECK_STATUS_RANK, worstStatus, type DbCheck, type DbHealthResult, type DbReport } from '../../core/kinds/db.js';
 import { resolvePgThresholds, type PgConnection, type PgHealthThresholds, type PgPort, type RdsMetrics } from '../../core/pg-port.js';
 import type { Runbook, RunbookContext } from '../../core/runbook.js';
+import type { JobResult } from '../../core/jobs.js';
 
 /**
  * `db health`: one database, or every database of the environment in parallel within this job (each failure stays
@@ -17,15 +18,21 @@ export const runDbHealth: Runbook<'db.health'> = async (request, ctx) => {
   const names = request.db ? [requireDatabase(request.env, env, request.db) && request.db] : Object.keys(env.databases);
   if (names.length === 0) throw new UserError(`Environment \`${request.env}\` has no databases in the inventory.`, 'Add them under `databases:` of the environment in the config file.');
   const thresholds = resolvePgThresholds(port.thresholds ?? {});
-  let done = 0;
-  const reports = await Promise.all(
-    names.map(async (name) => {
-      const report = await checkDatabase(port, request.env, name, env.databases[name]!, thresholds, ctx);
-      done++;
-      if (names.length > 1) await ctx.progress(`checked ${done}/${names.length} databases`, done / names.length);
-      return report;
-    }),
-  );
+  let reports: DbReport[];
+  if (!request.db && ctx.childResults) {
+    // The flow's parent: each database was checked by its own child job; summarise what they found.
+    reports = fromChildren(names, ctx.childResults);
+  } else {
+    let done = 0;
+    reports = await Promise.all(
+      names.map(async (name) => {
+        const report = await checkDatabase(port, request.env, name, env.databases[name]!, thresholds, ctx);
+        done++;
+        if (names.length > 1) await ctx.progress(`checked ${done}/${names.length} databases`, done / names.length);
+        return report;
+      }),
+    );
+  }
   reports.sort((a, b) => CHECK_STATUS_RANK[b.status] - CHECK_STATUS_RANK[a.status] || a.db.localeCompare(b.db));
   const status = worstStatus(reports.map((r) => r.status));
   const result: DbHealthResult = { kind: 'db.health', env: request.env, status, reports, thresholds, summary: summarize(request.env, reports) };
@@ -34,6 +41,13 @@ export const runDbHealth: Runbook<'db.health'> = async (request, ctx) => {
   result.attachments = [{ name, contentType: 'text/plain', content: formatDbHealthReport(result) }];
   return result;
 };
+
+/** Reports of the child jobs, one per database; a child that failed for good is reported as such. */
+function fromChildren(names: string[], results: JobResult[]): DbReport[] {
+  const byDb = new Map<string, DbReport>();
+  for (const r of results) if (r.kind === 'db.health') for (const rep of r.reports) byDb.set(rep.db, rep);
+  return names.map((db) => byDb.get(db) ?? failed(db, undefined, `The check job of ${db} failed; its error is in \`job\` of that child.`, 'Type `jobs` to find it, or run `db health` for that database alone.'));
+}
 
 async function checkDatabase(port: PgPort, envName: string, db: string, spec: DatabaseSpec, t: PgHealthThresholds, ctx: RunbookContext): Promise<DbReport> {
   const label = `${envName}/${db}`;
