@@ -58,7 +58,7 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
     seconds[name] = Math.round(now - tPass) / 1000;
     if (opts.onPass && cpuPass) {
       const c = process.cpuUsage(cpuPass);
-      opts.onPass(name, seconds[name], (c.user + c.system) / 1e6);
+      opts.onPass(name, seconds[name], (c.user + c.system) / 1e6, pool.freshBytes);
       cpuPass = process.cpuUsage();
     }
     tPass = now;
@@ -187,7 +187,6 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   for (let i = 0; i < hashRank.length; i++) hashRank[i] = rankOfOrd[p1.hashOrd[i]];
   const hashLen = new Uint32Array(p1.hashOrd.length);
   for (let i = 0; i < hashLen.length; i++) hashLen[i] = p1.aux[p1.hashOrd[i]];
-  const hashSort = radixOrder(hashRank);
   pool.give(p1.clsAuxCap);
   (p1 as { cls: Int32Array | null }).cls = null;
   (p1 as { aux: Uint32Array | null }).aux = null;
@@ -399,7 +398,7 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   lap('reports');
 
   const strCtx: StrCtx = { path, idSize, segments: p1.segments, ordOfRank, index, classes, cls, p1Strings: p1.strings, marks: p1.marks };
-  const duplicateStrings = await findDuplicateStrings(strCtx, graph, shallow, hashRank, hashSort, p1.hashVal, hashLen);
+  const duplicateStrings = await findDuplicateStrings(strCtx, graph, shallow, hashRank, p1.hashVal, hashLen, pool);
   lap('strings');
   let jvm: JvmSettings = { systemProperties: {}, heapOptions: p1.heapOptions, xmx: xmxOf(p1.heapOptions) };
   try {
@@ -660,39 +659,40 @@ async function findDuplicateStrings(
   graph: ObjectGraph,
   shallow: Uint32Array,
   hashRank: Uint32Array,
-  hashSort: Uint32Array,
   hashVal: Uint32Array,
   hashLen: Uint32Array,
+  pool: BufferPool,
 ): Promise<DuplicateString[]> {
   const stringIdx = classIndexByName(ctx.classes, 'java.lang.String');
   if (stringIdx === undefined || hashRank.length === 0) return [];
-  const sortedRanks = new Uint32Array(hashSort.length);
-  for (let i = 0; i < hashSort.length; i++) sortedRanks[i] = hashRank[hashSort[i]];
-  const findHash = (r: number): number => {
-    let lo = 0;
-    let hi = sortedRanks.length;
-    while (lo < hi) {
-      const m = (lo + hi) >>> 1;
-      if (sortedRanks[m] < r) lo = m + 1;
-      else hi = m;
-    }
-    return lo < sortedRanks.length && sortedRanks[lo] === r ? hashSort[lo] : -1;
-  };
+  // rank → hash slot of the small byte[]/char[] at that rank (−1: none), in memory the earlier passes freed.
+  const n = graph.n;
+  const slotOf = pool.i32(n, false).fill(-1);
+  for (let i = 0; i < hashRank.length; i++) slotOf[hashRank[i]] = i;
   // For every String: the hash slot of its value array. Grouped by (hash, length) with a radix sort on the hash.
-  const strs: number[] = [];
-  const slots: number[] = [];
-  for (let v = 0; v < graph.n; v++) {
-    if (graph.cls[v] !== stringIdx) continue;
-    const e = graph.starts[v];
-    if (graph.starts[v + 1] <= e) continue;
-    const h = findHash(graph.edges[e]);
-    if (h < 0) continue;
-    strs.push(v);
-    slots.push(h);
+  const { cls, starts, edges } = graph;
+  let count = 0;
+  for (let v = 0; v < n; v++) {
+    if (cls[v] !== stringIdx) continue;
+    const e = starts[v];
+    if (starts[v + 1] > e && slotOf[edges[e]] >= 0) count++;
   }
-  const keys = new Uint32Array(slots.length);
-  for (let i = 0; i < slots.length; i++) keys[i] = hashVal[slots[i]];
-  const order = radixOrder(keys);
+  const strs = pool.u32(count, false);
+  const slots = pool.u32(count, false);
+  count = 0;
+  for (let v = 0; v < n; v++) {
+    if (cls[v] !== stringIdx) continue;
+    const e = starts[v];
+    if (starts[v + 1] <= e) continue;
+    const h = slotOf[edges[e]];
+    if (h < 0) continue;
+    strs[count] = v;
+    slots[count++] = h;
+  }
+  pool.give(slotOf);
+  const keys = pool.u32(count, false);
+  for (let i = 0; i < count; i++) keys[i] = hashVal[slots[i]];
+  const order = radixOrder(keys, pool);
   const groups: Array<{ rep: number; count: number; wasted: number }> = [];
   let i = 0;
   while (i < order.length) {
@@ -726,6 +726,7 @@ async function findDuplicateStrings(
     }
     i = j;
   }
+  pool.give(strs, slots, keys, order);
   groups.sort((a, b) => b.wasted - a.wasted);
   const topGroups = groups.slice(0, 20);
   const texts = await stringValues(ctx, topGroups.map((g) => g.rep), graph);

@@ -77,40 +77,43 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
   const nr = count;
   // The DFS stacks are dead now: drop the cursor stack before the predecessor lists are built (peak memory); the
   // node stack is reused below for path compression.
-  pool.give(stackCur);
+  pool.give(stackCur, stackNode);
 
-  // Predecessors in preorder-number space, reachable nodes only.
+  // Predecessors in preorder-number space, reachable nodes only. Counts, then inclusive prefix sums (the end of
+  // each list), then filled backwards so predStart ends up holding the starts: no separate cursor array.
   const predStart = pool.u32(nr + 2);
   for (let i = 1; i <= nr; i++) {
     const v = vertex[i];
     if (v === n) {
-      for (let k = 0; k < roots.length; k++) predStart[num[roots[k]] + 1]++;
+      for (let k = 0; k < roots.length; k++) predStart[num[roots[k]]]++;
       continue;
     }
     const c = classNode[cls[v]];
-    if (c >= 0) predStart[num[c] + 1]++;
-    for (let k = starts[v], e = starts[v + 1]; k < e; k++) predStart[num[edges[k]] + 1]++;
+    if (c >= 0) predStart[num[c]]++;
+    for (let k = starts[v], e = starts[v + 1]; k < e; k++) predStart[num[edges[k]]]++;
   }
   for (let i = 1; i <= nr + 1; i++) predStart[i] += predStart[i - 1];
   const preds = pool.u32(predStart[nr + 1], false);
-  const fill = pool.u32(nr + 1, false);
-  fill.set(predStart.subarray(0, nr + 1));
-  for (let i = 1; i <= nr; i++) {
+  for (let i = nr; i >= 1; i--) {
     const v = vertex[i];
     if (v === n) {
-      for (let k = 0; k < roots.length; k++) preds[fill[num[roots[k]]]++] = i;
+      for (let k = 0; k < roots.length; k++) preds[--predStart[num[roots[k]]]] = i;
       continue;
     }
     const c = classNode[cls[v]];
-    if (c >= 0) preds[fill[num[c]]++] = i;
-    for (let k = starts[v], e = starts[v + 1]; k < e; k++) preds[fill[num[edges[k]]]++] = i;
+    if (c >= 0) preds[--predStart[num[c]]] = i;
+    for (let k = starts[v], e = starts[v + 1]; k < e; k++) preds[--predStart[num[edges[k]]]] = i;
   }
-  pool.give(fill, num);
+  pool.give(num);
 
-  const semi = pool.i32(nr + 1, false);
-  const label = pool.i32(nr + 1, false);
+  // semi and label die together: one block, so that once freed it is a single range big enough for the Float64Array
+  // of retained sizes that comes next.
+  const semiLabel = pool.f64(n + 2, false);
+  const semi = new Int32Array(semiLabel.buffer, semiLabel.byteOffset, nr + 1);
+  const label = new Int32Array(semiLabel.buffer, semiLabel.byteOffset + 4 * (n + 2), nr + 1);
   const anc = pool.i32(nr + 1);
-  const cstack = stackNode; // n + 1 ≥ nr + 1 slots, free since the DFS ended
+  // Path-compression stack: usually shallow, so it starts small and doubles (a long chain can need nr slots).
+  let cstack = new Int32Array(Math.min(nr + 1, 1 << 16));
   for (let i = 1; i <= nr; i++) {
     semi[i] = i;
     label[i] = i;
@@ -125,6 +128,11 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
         let x = p;
         let csp = 0;
         while (anc[anc[x]] !== 0) {
+          if (csp === cstack.length) {
+            const bigger = new Int32Array(Math.min(nr + 1, cstack.length * 2));
+            bigger.set(cstack);
+            cstack = bigger;
+          }
           cstack[csp++] = x;
           x = anc[x];
         }
@@ -141,14 +149,14 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
     semi[w] = s;
     anc[w] = parent[w];
   }
-  pool.give(preds, predStart, label, anc, cstack);
+  pool.give(preds, predStart, anc);
   const idomNum = parent; // reuse: starts as the DFS parent
   for (let i = 2; i <= nr; i++) {
     let d = idomNum[i];
     while (d > semi[i]) d = idomNum[d];
     idomNum[i] = d;
   }
-  pool.give(semi);
+  pool.give(semiLabel);
   const idom = pool.i32(n + 1, false).fill(-1);
   for (let i = 2; i <= nr; i++) idom[vertex[i]] = vertex[idomNum[i]];
   idom[n] = n;

@@ -44,6 +44,9 @@ export interface AnalyzeHeapOptions {
   onProgress?: (fractionRead: number) => void;
   /** Worker threads for the edge pass (default: 2 when the dump is a plain file over 64 MB, else 1). */
   threads?: number;
-  /** Called after each pass with its wall seconds and the CPU seconds of the whole process (all threads) in it. */
-  onPass?: (name: string, wallSeconds: number, cpuSeconds: number) => void;
+  /**
+   * Called after each pass with its wall seconds, the CPU seconds of the whole process (all threads) in it, and the
+   * bytes of fresh (never touched before) memory the analysis has taken so far.
+   */
+  onPass?: (name: string, wallSeconds: number, cpuSeconds: number, freshBytes: number) => void;
 }
