@@ -39,7 +39,9 @@ function wrapWebexInit(): void {
     const o = pendingInit;
     pendingInit = undefined;
     const services = o?.hydra ? { services: { discovery: { hydra: o.hydra, u2c: o.u2c } } } : {};
-    const webex = original({ ...cfg, config: { ...cfg.config, ...services } });
+    // The SDK batches person look-ups for 100 ms; every message waits for one, so batch for 5 ms instead.
+    const people = { people: { ...cfg.config?.people, batcherWait: 5 } };
+    const webex = original({ ...cfg, config: { ...cfg.config, ...services, ...people } });
     if (o) makeWebhookRegistrationIdempotent(webex, o);
     return webex;
   };
