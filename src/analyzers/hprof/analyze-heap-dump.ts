@@ -252,19 +252,31 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
     from = e;
   }
   starts[n] = w;
-  if (total - w >= 1024) pool.give(edges.subarray(w));
+  const tailFreed = total - w >= 1024;
+  if (tailFreed) pool.give(edges.subarray(w));
   const graph: ObjectGraph = { n, starts, edges: edges.subarray(0, w), classNode: classNodeOf, cls, roots, weak };
   lap('csr');
 
-  const dom = computeDominators(graph, pool);
+  // Everything that reads the reference graph runs before the dominators, so that the CSR arrays can go back to the
+  // pool once the dominator pass has built its predecessor lists (the peak of memory, hence of page faults).
+  const bfs = shortestPathParents(graph, pool);
+  pool.give(weak);
+  lap('paths');
+  const strCtx: StrCtx = { path, idSize, segments: p1.segments, ordOfRank, index, classes, cls, p1Strings: p1.strings, marks: p1.marks };
+  const duplicateStrings = await findDuplicateStrings(strCtx, graph, shallow, hashRank, p1.hashVal, hashLen, pool);
+  lap('strings');
+
+  const dom = computeDominators(graph, pool, () => {
+    pool.give(tailFreed ? edges.subarray(0, w) : edges, starts);
+    graph.starts = new Uint32Array(0);
+    graph.edges = new Uint32Array(0);
+  });
   lap('dominators');
   const retained = computeRetained(n, dom, shallow, pool);
   pool.give(dom.vertex);
   const kids = dominatorChildren(n, dom.idom, pool);
   const retainedByClass = classRetained(n, classes.length, cls, retained, kids, pool);
   lap('retained');
-  const bfs = shortestPathParents(graph, pool);
-  lap('paths');
 
   // ---- reports ----
   const reachableBytes = retained[n];
@@ -397,9 +409,6 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   const emptyCollections = [...emptyMap.values()].sort((a, b) => b.wastedBytes - a.wastedBytes);
   lap('reports');
 
-  const strCtx: StrCtx = { path, idSize, segments: p1.segments, ordOfRank, index, classes, cls, p1Strings: p1.strings, marks: p1.marks };
-  const duplicateStrings = await findDuplicateStrings(strCtx, graph, shallow, hashRank, p1.hashVal, hashLen, pool);
-  lap('strings');
   let jvm: JvmSettings = { systemProperties: {}, heapOptions: p1.heapOptions, xmx: xmxOf(p1.heapOptions) };
   try {
     if (!gzip || fileSize < 512 << 20) jvm = { ...jvm, systemProperties: await readSystemProperties(strCtx, classNodeOf, fieldCtx) };

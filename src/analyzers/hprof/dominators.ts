@@ -28,7 +28,7 @@ export interface DominatorResult {
 }
 
 /** SEMI-NCA (Georgiadis): Lengauer-Tarjan's semidominators without buckets, then a nearest-common-ancestor walk. */
-export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferPool()): DominatorResult {
+export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferPool(), releaseGraph?: () => void): DominatorResult {
   const { n, starts, edges, classNode, cls, roots } = g;
   const num = pool.i32(n + 1); // node → preorder number (1-based), 0 = not visited
   const vertex = pool.u32(n + 2, false);
@@ -105,6 +105,8 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
     for (let k = starts[v], e = starts[v + 1]; k < e; k++) preds[--predStart[num[edges[k]]]] = i;
   }
   pool.give(num);
+  // The graph's edges are not read after this point: let the caller free them for the arrays below.
+  releaseGraph?.();
 
   // semi and label die together: one block, so that once freed it is a single range big enough for the Float64Array
   // of retained sizes that comes next.
