@@ -63,7 +63,10 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
   const workerConn = createRedis(env.REDIS_URL, 'worker');
   for (const c of [producer, workerConn]) c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const queues = createMedicQueues(producer, env.MEDIC_QUEUE_PREFIX);
-  const ports = createQueuePorts(queues, producer);
+  // Heap analyses queued by jvm.heap / jvm.oom run on their own queue (see src/queue/analysis.ts); `job <id>` and
+  // `cancel` look there too.
+  const analysisQueue = createAnalysisQueue(producer, env.MEDIC_QUEUE_PREFIX);
+  const ports = createQueuePorts(queues, producer, [analysisQueue]);
   const metrics = createMetrics();
   metrics.setJobCounts(async () => ({
     inbound: await queues.inbound.getJobCounts(),
@@ -82,14 +85,12 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
     approvals: createRedisApprovalStore(producer, env.MEDIC_QUEUE_PREFIX),
     budgets: createRedisBudgetStore(producer, env.MEDIC_QUEUE_PREFIX),
     audit,
-    jobs: createJobControl(queues, producer),
+    jobs: createJobControl(queues, producer, [analysisQueue]),
     scheduler: createScheduler(queues),
     clock: systemClock,
     log,
   };
   const services: RunbookServices = createRunbookServices(process.env, { executor: overrides.executor, thresholds: config.file.thresholds });
-  // Heap analyses queued by jvm.heap / jvm.oom run on their own queue (see src/queue/analysis.ts).
-  const analysisQueue = createAnalysisQueue(producer, env.MEDIC_QUEUE_PREFIX);
   services.followUp = createFollowUpPort({ runbooks: queues.runbooks, analysis: analysisQueue });
 
   const workers: Worker[] = [];
@@ -148,16 +149,15 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
       run: (info) => runRunbookJob(info, { inventory: config.file.environments, services, replies: ports, audit, locks, clock: systemClock, log, workerId: WORKER_ID }),
     });
     workers.push(runbooksWorker as unknown as Worker);
-    workers.push(
-      startAnalysisWorker({
-        ...common,
-        concurrency: analysisConcurrency(process.env),
-        run: (info) => runRunbookJob(info, { inventory: config.file.environments, services, replies: ports, audit, clock: systemClock, log, workerId: WORKER_ID }),
-      }) as unknown as Worker,
-    );
+    const analysisWorker = startAnalysisWorker({
+      ...common,
+      concurrency: analysisConcurrency(process.env),
+      run: (info) => runRunbookJob(info, { inventory: config.file.environments, services, replies: ports, audit, clock: systemClock, log, workerId: WORKER_ID }),
+    });
+    workers.push(analysisWorker as unknown as Worker);
     subscriber = createRedis(env.REDIS_URL, 'worker');
     subscriber.on('error', (err) => log.warn({ err: err.message }, 'redis subscriber error'));
-    await listenForCancels(subscriber, env.MEDIC_QUEUE_PREFIX, runbooksWorker as unknown as Worker, log);
+    await listenForCancels(subscriber, env.MEDIC_QUEUE_PREFIX, [runbooksWorker as unknown as Worker, analysisWorker as unknown as Worker], log);
   }
   log.info({ role: env.MEDIC_ROLE, worker: WORKER_ID }, 'Medic started');
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import type { JobControl, Scheduler } from '../core/approval.js';
 import type { Logger } from '../core/ports.js';
 import { inboundJobId, type MedicQueues } from './queues.js';
@@ -7,10 +7,11 @@ import { inboundJobId, type MedicQueues } from './queues.js';
 /** Channel on which `cancel` reaches whichever worker process runs the job. */
 export const cancelChannel = (prefix: string) => `${prefix}:cancel`;
 
-export function createJobControl(queues: MedicQueues, redis: Redis): JobControl {
+export function createJobControl(queues: MedicQueues, redis: Redis, alsoLookIn: Queue[] = []): JobControl {
   return {
     async cancel(jobId, by) {
-      const job = await queues.runbooks.getJob(jobId);
+      let job = await queues.runbooks.getJob(jobId);
+      for (const q of alsoLookIn) job ??= await q.getJob(jobId);
       if (!job) return 'not-found';
       const state = await job.getState();
       if (state === 'completed' || state === 'failed') return 'finished';
@@ -25,13 +26,13 @@ export function createJobControl(queues: MedicQueues, redis: Redis): JobControl 
 }
 
 /** Every runbooks worker listens, and aborts the job's AbortSignal when it holds the job. */
-export async function listenForCancels(subscriber: Redis, prefix: string, worker: Worker, log: Logger): Promise<void> {
+export async function listenForCancels(subscriber: Redis, prefix: string, workers: Worker[], log: Logger): Promise<void> {
   await subscriber.subscribe(cancelChannel(prefix));
   subscriber.on('message', (channel, message) => {
     if (channel !== cancelChannel(prefix)) return;
     try {
       const { jobId, by } = JSON.parse(message) as { jobId: string; by: string };
-      if (worker.cancelJob(jobId, `cancelled by ${by}`)) log.info({ jobId, by }, 'job cancelled');
+      for (const worker of workers) if (worker.cancelJob(jobId, `cancelled by ${by}`)) log.info({ jobId, by, queue: worker.name }, 'job cancelled');
     } catch (err) {
       log.warn({ err, message }, 'bad cancel message');
     }

@@ -84,10 +84,12 @@ function toState(s: string): JobState {
 }
 
 /** The queue ports the use-cases talk to. `redis` also keeps a per-space index of recent jobs. */
-export function createQueuePorts(queues: MedicQueues, redis: Redis): RunbookQueue & ReplyQueue {
+export function createQueuePorts(queues: MedicQueues, redis: Redis, alsoLookIn: Array<Queue<RunbookJobData, JobResult>> = []): RunbookQueue & ReplyQueue {
   const roomKey = (roomId: string) => `${queues.prefix}:room-jobs:${roomId}`;
   async function view(id: string): Promise<JobView | undefined> {
-    const job = await queues.runbooks.getJob(id);
+    let job = await queues.runbooks.getJob(id);
+    // Follow-up jobs (heap analyses) live on their own queues; `job <id>` finds them there.
+    for (const q of alsoLookIn) job ??= await q.getJob(id);
     if (!job) return undefined;
     const state = toState(await job.getState());
     const rv = job.returnvalue as JobResult | null | undefined;
