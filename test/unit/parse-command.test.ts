@@ -64,3 +64,26 @@ describe('the command grammar', () => {
     }
   });
 });
+
+describe('whatever a person types', () => {
+  it('either parses and plans, or is refused with a UserError, never anything else (2,000 seeded random messages)', () => {
+    let seed = 20261126;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const alphabet = ['help', 'ping', 'jvm', 'threads', 'heap', 'db', 'health', 'cancel', 'audit', 'because', 'acme-prod', '/', ' ', '  ', '\n', '\u200b', '$(', ';', '`', '"', "'", '*', '_', '9'.repeat(30), '-1', '0', 'é', '😀', '\u0000', '%s', '{{x}}'];
+    let parsed = 0;
+    for (let i = 0; i < 2000; i++) {
+      const text = Array.from({ length: 1 + Math.floor(rnd() * 8) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(rnd() < 0.7 ? ' ' : '');
+      try {
+        const { command, input } = parseCommand(text, COMMANDS);
+        parsed++;
+        // Planning against an inventory that knows nothing must refuse politely too.
+        command.plan({ ...input, inventory: { 'acme-prod': { tags: {}, tiers: {}, databases: {}, logGroups: [] } }, receivedAt: 0 });
+      } catch (e) {
+        expect(e, JSON.stringify(text)).toBeInstanceOf(UserError);
+        expect((e as UserError).message.length).toBeGreaterThan(0);
+      }
+    }
+    // The alphabet is made of real command words, so some messages must parse: the test exercises both paths.
+    expect(parsed).toBeGreaterThan(20);
+  });
+});
