@@ -5,7 +5,6 @@ import { auditCard } from '../../cards/audit-card.js';
 import type { CardMessage } from '../../cards/card-kit.js';
 import { envsCard } from '../../cards/envs-card.js';
 import { internalErrorCard, permissionCard, userErrorCard } from '../../cards/error-card.js';
-import { commandHelpCard, helpCard } from '../../cards/help-card.js';
 import { jobCard, jobsCard } from '../../cards/job-card.js';
 import { errorMessage, errorRef, isUserError, PermissionError, UserError } from '../core/errors.js';
 import { hasRole, type Actor, type ReplyTo } from '../core/identity.js';
@@ -13,6 +12,7 @@ import type { InboundEvent, PersonRef } from '../core/inbound.js';
 import { holdersOf, roleOf, visibleEnvs } from './access.js';
 import type { AppDeps } from './app-deps.js';
 import { approvalsFor, cancelJob } from './approvals.js';
+import { helpAnswer } from './help-answer.js';
 import { say } from './say.js';
 import { submitJob } from './submit-job.js';
 
@@ -70,17 +70,8 @@ export async function handleCommandText(req: CommandRequest, deps: AppDeps): Pro
 async function localAnswer(action: LocalAction, req: CommandRequest, deps: AppDeps): Promise<CardMessage | undefined> {
   const email = req.person.email;
   switch (action.kind) {
-    case 'help': {
-      const role = roleOf(deps.config, email);
-      if (action.command) {
-        const wanted = action.command.toLowerCase().trim();
-        const c = deps.commands.find((x) => x.name === wanted) ?? deps.commands.find((x) => x.name.startsWith(wanted));
-        if (!c) throw new UserError(`There is no command \`${action.command}\`.`, 'Type `help` for the list.');
-        return commandHelpCard(c, hasRole(role, c.minRole));
-      }
-      const mine = deps.commands.filter((c) => hasRole(role, c.minRole) || c.name === 'help');
-      return helpCard(mine, req.person.displayName ?? email);
-    }
+    case 'help':
+      return helpAnswer(deps.commands, deps.config, req.person, action.command);
     case 'job': {
       const v = await deps.runbooks.getJob(action.jobId);
       if (!v || (v.roomId && v.roomId !== req.replyTo.roomId && !hasRole(roleOf(deps.config, email), 'admin'))) {

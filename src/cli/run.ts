@@ -3,14 +3,13 @@ import { COMMANDS } from '../../commands/index.js';
 import { parseCommand } from '../../commands/parse.js';
 import { resultCard } from '../../cards/index.js';
 import { envsCard } from '../../cards/envs-card.js';
-import { commandHelpCard, helpCard } from '../../cards/help-card.js';
 import type { AccessConfig } from '../app/access.js';
-import { roleOf, visibleEnvs } from '../app/access.js';
+import { visibleEnvs } from '../app/access.js';
+import { helpAnswer } from '../app/help-answer.js';
 import { runRunbookJob } from '../app/run-runbook.js';
 import { authorize } from '../app/submit-job.js';
 import { loadConfig } from '../config.js';
 import { isUserError, NonRetryableError, UserError } from '../core/errors.js';
-import { hasRole } from '../core/identity.js';
 import { systemClock } from '../core/ports.js';
 import type { CardMessage } from '../../cards/card-kit.js';
 import { createRunbookServices } from '../services.js';
@@ -59,12 +58,8 @@ export async function runCommand(args: string[], io: CliIo, env: NodeJS.ProcessE
     if (plan.type === 'local') {
       const a = plan.action;
       let card: CardMessage;
-      if (a.kind === 'help') {
-        const role = roleOf(access, email);
-        const c = a.command ? COMMANDS.find((x) => x.name === a.command!.toLowerCase()) : undefined;
-        if (a.command && !c) throw new UserError(`There is no command \`${a.command}\`.`, 'Run `medic run help --as <email>` for the list.');
-        card = c ? commandHelpCard(c, hasRole(role, c.minRole)) : helpCard(COMMANDS.filter((x) => hasRole(role, x.minRole) || x.name === 'help'), email);
-      } else if (a.kind === 'envs') card = envsCard(access.inventory, visibleEnvs(access, email));
+      if (a.kind === 'help') card = helpAnswer(COMMANDS, access, { email }, a.command);
+      else if (a.kind === 'envs') card = envsCard(access.inventory, visibleEnvs(access, email));
       else throw new UserError(`\`${command.name}\` reads the job queue; ask in Webex, or use the HTTP API of a running Medic.`);
       io.stdout(format === 'text' ? `${card.text}\n` : `${JSON.stringify(format === 'card' ? card.card : { kind: a.kind, text: card.text }, null, 2)}\n`);
       return 0;
