@@ -8,6 +8,7 @@ const HELP = `medic: the Webex chat-ops bot for JVM stacks on AWS
   medic analyze threads <file>... [--json] [--top <top-H>]   analyze JVM thread dumps
   medic analyze heap <file.hprof[.gz]> [--json]              analyze a JVM heap dump
   medic audit [--since 24h] [--env E] [--json]               the audit trail (requests, decisions, jobs)
+  medic alerts dead-letters [--limit n] [--json]             alert payloads refused with 400, and why
   medic ssm sync                                             install Medic's SSM documents in the AWS account
   medic demo [port]                                          local Webex space + bot + Redis (npm run demo)
 
@@ -27,6 +28,10 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
     case 'ssm':
       if (sub === 'sync') return (await import('./cli/ssm-sync.js')).runSsmSync(rest, io);
       io.stderr('medic ssm: the only subcommand is `sync`\n');
+      return 1;
+    case 'alerts':
+      if (sub === 'dead-letters') return (await import('./cli/dead-letters.js')).runDeadLetters(rest, io);
+      io.stderr('medic alerts: the only subcommand is `dead-letters`\n');
       return 1;
     case 'audit':
       return (await import('./cli/audit.js')).runAudit(argv.slice(1), io);

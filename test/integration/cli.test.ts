@@ -69,4 +69,18 @@ describe('the medic CLI', () => {
     expect(await runAudit(['--since', 'yesterday'], bad.io, env)).toBe(1);
     expect(bad.err()).toMatch(/durations look like 30m, 24h, 7d/);
   });
+
+  it('lists refused alert payloads with the reason', async () => {
+    const redis = new Redis(REDIS_URL);
+    const { createDeadLetters } = await import('../../src/queue/incidents.js');
+    await createDeadLetters(redis, prefix, 10).add({ route: 'alertmanager', reason: 'alerts.0.status: expected firing or resolved', receivedAt: Date.now(), body: '{"alerts":[{}]}' });
+    redis.disconnect();
+    const bad = capture();
+    expect(await cli(['alerts', 'nope'], bad.io)).toBe(1);
+    expect(bad.err()).toMatch(/dead-letters/);
+    const { runDeadLetters } = await import('../../src/cli/dead-letters.js');
+    const d = capture();
+    expect(await runDeadLetters(['--json'], d.io, { ...process.env, MEDIC_QUEUE_PREFIX: prefix, REDIS_URL })).toBe(0);
+    expect(JSON.parse(d.out())).toEqual([expect.objectContaining({ route: 'alertmanager', reason: expect.stringMatching(/status/) })]);
+  });
 });
