@@ -72,6 +72,7 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
     inbound: await queues.inbound.getJobCounts(),
     runbooks: await queues.runbooks.getJobCounts(),
     replies: await queues.replies.getJobCounts(),
+    analysis: await analysisQueue.getJobCounts(),
   }));
 
   const access: AccessConfig = { access: config.file.access, spaces: config.file.spaces, inventory: config.file.environments };
