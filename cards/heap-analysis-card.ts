@@ -1,22 +1,12 @@
 import type { HeapReport, PathStep } from '../src/core/kinds/heap-report.js';
 import { adaptiveCard, clip, facts, fallbackText, heading, mono, plain, severityLine, table, text, title, type CardElement, type CardMessage } from './card-kit.js';
+import { formatBytes } from '../src/core/format.js';
 
 export interface HeapAnalysisMeta {
   env?: string;
   target?: string;
   dumpPath?: string;
   dumpBytes?: number;
-}
-
-function bytes(n: number): string {
-  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < u.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${u[i]}`;
 }
 
 /** "Leak.CACHE → HashMap.table → …": root first, at most `max` steps, so a chat reader sees where it hangs. */
@@ -34,12 +24,12 @@ function shortPath(p: PathStep[], max = 4): string {
 export function heapAnalysisCard(report: HeapReport, meta: HeapAnalysisMeta = {}): CardMessage {
   const s = report.summary;
   const where = [meta.env, meta.target].filter(Boolean).join(' / ');
-  const sub = [where, meta.dumpBytes !== undefined ? `dump ${bytes(meta.dumpBytes)}` : '', `analyzed in ${report.seconds.total ?? '?'} s`].filter(Boolean).join(' · ');
+  const sub = [where, meta.dumpBytes !== undefined ? `dump ${formatBytes(meta.dumpBytes)}` : '', `analyzed in ${report.seconds.total ?? '?'} s`].filter(Boolean).join(' · ');
   const body: CardElement[] = [...title('🧠 Heap dump analysis', sub)];
   body.push(
     facts([
-      ['Live heap', `${bytes(report.reachableBytes)} in ${(s.objects - report.unreachable.objects).toLocaleString('en-US')} objects`],
-      ['Garbage in dump', `${bytes(report.unreachable.shallowBytes)} (${report.unreachable.objects.toLocaleString('en-US')} objects)`],
+      ['Live heap', `${formatBytes(report.reachableBytes)} in ${(s.objects - report.unreachable.objects).toLocaleString('en-US')} objects`],
+      ['Garbage in dump', `${formatBytes(report.unreachable.shallowBytes)} (${report.unreachable.objects.toLocaleString('en-US')} objects)`],
       ['Classes / GC roots', `${s.classes.toLocaleString('en-US')} / ${s.gcRoots.toLocaleString('en-US')}`],
       ...(meta.dumpPath ? ([['Dump', clip(meta.dumpPath, 120)]] as Array<[string, string]>) : []),
     ]),
@@ -49,9 +39,9 @@ export function heapAnalysisCard(report: HeapReport, meta: HeapAnalysisMeta = {}
   if (report.leakSuspects.length === 0) body.push(severityLine('ok', 'No leak suspect: no single object or class retains 10% of the heap.'));
   for (const l of report.leakSuspects.slice(0, 3)) {
     const who = l.kind === 'class' ? `${l.instances.toLocaleString('en-US')} instances of ${plain(clip(l.className, 100))}` : `One ${plain(clip(l.className, 100))}`;
-    body.push(severityLine(l.percent >= 30 ? 'critical' : 'warn', `${who} retains ${bytes(l.retainedBytes)} (${l.percent}% of the heap)`));
+    body.push(severityLine(l.percent >= 30 ? 'critical' : 'warn', `${who} retains ${formatBytes(l.retainedBytes)} (${l.percent}% of the heap)`));
     const acc = l.accumulationPoint;
-    if (acc && acc.objectId !== l.objectId) body.push(text(`Accumulated in **${plain(clip(acc.className, 100))}** (${bytes(acc.retainedBytes)})`, { spacing: 'None' }));
+    if (acc && acc.objectId !== l.objectId) body.push(text(`Accumulated in **${plain(clip(acc.className, 100))}** (${formatBytes(acc.retainedBytes)})`, { spacing: 'None' }));
     body.push(mono(shortPath(l.pathToRoot)));
   }
 
@@ -60,24 +50,24 @@ export function heapAnalysisCard(report: HeapReport, meta: HeapAnalysisMeta = {}
   body.push(
     table(
       ['Class', 'Instances', 'Retained'],
-      classes.map((h) => [plain(clip(h.className, 70)), h.instances.toLocaleString('en-US'), bytes(h.retainedBytes)]),
+      classes.map((h) => [plain(clip(h.className, 70)), h.instances.toLocaleString('en-US'), formatBytes(h.retainedBytes)]),
       ['stretch', 'auto', 'auto'],
     ),
   );
 
   body.push(heading('Biggest objects'));
   for (const b of report.biggestObjects.slice(0, 5)) {
-    body.push(text(`**${bytes(b.retainedBytes)}** ${plain(clip(b.className, 100))}`, { spacing: 'Small' }));
+    body.push(text(`**${formatBytes(b.retainedBytes)}** ${plain(clip(b.className, 100))}`, { spacing: 'Small' }));
     body.push(mono(shortPath(b.pathToRoot)));
   }
 
   const extras: Array<[string, string]> = [];
   const d = report.duplicateStrings[0];
-  if (d) extras.push(['Duplicate strings', `${report.duplicateStrings.reduce((a, x) => a + x.count, 0).toLocaleString('en-US')} copies in the top groups, ${bytes(report.duplicateStrings.reduce((a, x) => a + x.wastedBytes, 0))} wasted (most: "${clip(d.value, 40)}" ×${d.count})`]);
+  if (d) extras.push(['Duplicate strings', `${report.duplicateStrings.reduce((a, x) => a + x.count, 0).toLocaleString('en-US')} copies in the top groups, ${formatBytes(report.duplicateStrings.reduce((a, x) => a + x.wastedBytes, 0))} wasted (most: "${clip(d.value, 40)}" ×${d.count})`]);
   const e = report.emptyCollections[0];
-  if (e) extras.push(['Empty collections', report.emptyCollections.slice(0, 3).map((x) => `${x.count.toLocaleString('en-US')} ${clip(x.className, 40)} (${bytes(x.wastedBytes)})`).join(', ')]);
+  if (e) extras.push(['Empty collections', report.emptyCollections.slice(0, 3).map((x) => `${x.count.toLocaleString('en-US')} ${clip(x.className, 40)} (${formatBytes(x.wastedBytes)})`).join(', ')]);
   const a = report.largeArrays[0];
-  if (a) extras.push(['Largest array', `${a.className} of ${a.length.toLocaleString('en-US')} (${bytes(a.shallowBytes)})`]);
+  if (a) extras.push(['Largest array', `${a.className} of ${a.length.toLocaleString('en-US')} (${formatBytes(a.shallowBytes)})`]);
   if (extras.length > 0) {
     body.push(heading('Also worth a look'));
     body.push(facts(extras));
@@ -97,7 +87,7 @@ export function heapAnalysisCard(report: HeapReport, meta: HeapAnalysisMeta = {}
 
   const top = report.leakSuspects[0];
   const summary = top
-    ? `Heap dump${where ? ` of ${where}` : ''}: ${top.kind === 'class' ? `${top.instances} instances of ` : ''}${top.className} retains ${bytes(top.retainedBytes)} (${top.percent}%)${top.accumulationPoint ? `, accumulated in ${top.accumulationPoint.className}` : ''}.`
-    : `Heap dump${where ? ` of ${where}` : ''}: no leak suspect; live heap ${bytes(report.reachableBytes)}.`;
+    ? `Heap dump${where ? ` of ${where}` : ''}: ${top.kind === 'class' ? `${top.instances} instances of ` : ''}${top.className} retains ${formatBytes(top.retainedBytes)} (${top.percent}%)${top.accumulationPoint ? `, accumulated in ${top.accumulationPoint.className}` : ''}.`
+    : `Heap dump${where ? ` of ${where}` : ''}: no leak suspect; live heap ${formatBytes(report.reachableBytes)}.`;
   return { card: adaptiveCard(body), text: fallbackText(summary) };
 }

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { analyzeHeapDump } from '../analyzers/hprof/analyze-heap-dump.js';
 import { toHeapReportJson } from '../analyzers/hprof/heap-report-json.js';
 import { HeapDumpError, type HeapReport, type PathStep } from '../analyzers/hprof/types.js';
+import { formatBytes } from '../core/format.js';
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -61,17 +62,6 @@ export async function runAnalyzeHeap(args: string[], io: CliIo): Promise<number>
     }
     throw e;
   }
-}
-
-export function formatBytes(n: number): string {
-  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < u.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${u[i]}`;
 }
 
 function pathText(p: PathStep[]): string {
