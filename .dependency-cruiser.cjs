@@ -21,6 +21,13 @@ module.exports = {
       to: { path: '^(src/(app|runbooks|executors|transport|queue|local-space|cli)|src/[^/]+\\.ts$)' },
     },
     {
+      name: 'cards-and-commands-use-core-types',
+      severity: 'error',
+      comment: 'Cards and commands read the typed results in src/core, not the analyzers that produce them.',
+      from: { path: '^(commands|cards)/' },
+      to: { path: '^src/analyzers/' },
+    },
+    {
       name: 'pure-rooms-no-io',
       severity: 'error',
       comment: 'commands/ and cards/ do no I/O.',
