@@ -1,3 +1,4 @@
+import type { JvmThreadReport } from '../src/core/kinds/jvm.js';
 import {
   adaptiveCard,
   clip,
@@ -14,32 +15,9 @@ import {
   type CardMessage,
 } from './card-kit.js';
 
-/**
- * The part of the analyzer's `ThreadReport` (src/analyzers/threads/types.ts) this card reads. Declared here
- * structurally because `cards/` may import only `src/core`; a `ThreadReport` is assignable to it as is.
- */
-export interface ThreadCardReport {
-  threads: number;
-  states: Record<string, number>;
-  daemon: number;
-  virtual: number;
-  dumps: unknown[];
-  findings: Array<{ severity: 'critical' | 'warn' | 'info'; title: string }>;
-  deadlocks: Array<{ threads: string[]; locks: Array<{ lock: string; type: string; waiter: string; heldBy: string }> }>;
-  contention: Contention[];
-  hotThreads: Array<{ name: string; cpuMs: number; cpuPercent?: number; source: string; frames: string[] }>;
-  groups: Array<{ count: number; state: string; frames: string[] }>;
-  warnings: string[];
-}
-
-interface Contention {
-  lock: string;
-  type: string;
-  holder: string | null;
-  holderState?: string;
-  holderFrames: string[];
-  waiters: number;
-}
+/** What the card reads: the thread report as it travels in a `jvm.threads` result (see src/core/kinds/jvm.ts). */
+export type ThreadCardReport = JvmThreadReport;
+type Contention = JvmThreadReport['contention'][number];
 
 export interface ThreadCardMeta {
   env?: string;
