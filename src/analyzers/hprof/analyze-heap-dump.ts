@@ -183,10 +183,11 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
     starts[r + 1] = total;
   }
   // String value hashes, by rank, for duplicate detection after the graph is built.
-  const hashRank = new Uint32Array(p1.hashOrd.length);
-  for (let i = 0; i < hashRank.length; i++) hashRank[i] = rankOfOrd[p1.hashOrd[i]];
+  // (Lengths first, then the ordinals become ranks in place: no fresh array for the ranks.)
   const hashLen = new Uint32Array(p1.hashOrd.length);
   for (let i = 0; i < hashLen.length; i++) hashLen[i] = p1.aux[p1.hashOrd[i]];
+  const hashRank = p1.hashOrd;
+  for (let i = 0; i < hashRank.length; i++) hashRank[i] = rankOfOrd[hashRank[i]];
   pool.give(p1.clsAuxCap);
   (p1 as { cls: Int32Array | null }).cls = null;
   (p1 as { aux: Uint32Array | null }).aux = null;
@@ -263,7 +264,7 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   pool.give(weak);
   lap('paths');
   const strCtx: StrCtx = { path, idSize, segments: p1.segments, ordOfRank, index, classes, cls, p1Strings: p1.strings, marks: p1.marks };
-  const duplicateStrings = await findDuplicateStrings(strCtx, graph, shallow, hashRank, p1.hashVal, hashLen, pool);
+  const duplicateStrings = await findDuplicateStrings(strCtx, graph, shallow, hashRank, p1.hashVal, p1.hashVal2, hashLen, pool);
   lap('strings');
 
   const dom = computeDominators(graph, pool, () => {
@@ -669,6 +670,7 @@ async function findDuplicateStrings(
   shallow: Uint32Array,
   hashRank: Uint32Array,
   hashVal: Uint32Array,
+  hashVal2: Uint32Array,
   hashLen: Uint32Array,
   pool: BufferPool,
 ): Promise<DuplicateString[]> {
@@ -709,11 +711,12 @@ async function findDuplicateStrings(
     const h = keys[order[i]];
     while (j < order.length && keys[order[j]] === h) j++;
     if (j - i > 1) {
-      // Same hash: split further by array length (collisions of a 32-bit hash are rare; lengths make them rarer).
+      // Same first hash: split further by array length and the second, independent hash (contents are not compared:
+      // a false group needs a 64-bit collision between arrays of equal length).
       const byLen = new Map<number, number[]>();
       for (let k = i; k < j; k++) {
         const s = order[k];
-        const l = hashLen[slots[s]];
+        const l = hashLen[slots[s]] * 4294967296 + hashVal2[slots[s]];
         const list = byLen.get(l) ?? [];
         list.push(s);
         byLen.set(l, list);

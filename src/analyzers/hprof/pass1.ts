@@ -49,9 +49,13 @@ export interface Pass1Result {
    * per {@link MARK_EVERY} objects, so a few records can be read back without scanning their whole segment.
    */
   marks: Float64Array;
-  /** Hashes of small byte[]/char[] contents: ordinal, hash and length in bytes. */
+  /**
+   * Hashes of small byte[]/char[] contents: ordinal and two independent 32-bit hashes (FNV-1a and a
+   * multiply-xorshift one), grouped later with the length: equal strings need all 64 bits and the length to agree.
+   */
   hashOrd: Uint32Array;
   hashVal: Uint32Array;
+  hashVal2: Uint32Array;
   heapOptions: string[];
   warnings: string[];
   /** Set when the dump ended early or had a record that could not be decoded. */
@@ -126,6 +130,7 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void,
   let nextMark = 0;
   const hashOrd = new Growable(Uint32Array, 1 << 12);
   const hashVal = new Growable(Uint32Array, 1 << 12);
+  const hashVal2 = new Growable(Uint32Array, 1 << 12);
   const heapOptions: string[] = [];
   const segments: Segment[] = [];
   const primClass: number[] = [];
@@ -279,12 +284,20 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void,
         const ord = count;
         addObj(rd(b, p + 1), primClassOf(t), len);
         if (hashable) {
-          // FNV-1a over the bytes; grouped later with the length, so collisions need equal lengths too.
+          // Two independent 32-bit hashes over the bytes (FNV-1a; a multiply-xorshift with another prime), grouped later
+          // with the length: a false duplicate needs a 64-bit collision between arrays of equal length.
           let hsh = 0x811c9dc5;
+          let h2 = 0x9747b28c;
           const s = p + h;
-          for (let k = s; k < s + body; k++) hsh = Math.imul(hsh ^ b[k], 16777619);
+          for (let k = s; k < s + body; k++) {
+            const x = b[k];
+            hsh = Math.imul(hsh ^ x, 16777619);
+            h2 = Math.imul(h2 + x, 0x9e3779b1);
+            h2 ^= h2 >>> 15;
+          }
           hashOrd.push(ord);
           hashVal.push(hsh >>> 0);
+          hashVal2.push(h2 >>> 0);
           if (body >= 4 && heapOptions.length < 20 && b[s] === 0x2d) noteHeapOption(b, s, body, t);
           p += h + body;
         } else if (p + h + body > lim) {
@@ -472,6 +485,7 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void,
     compressedByArrays: compressed,
     hashOrd: hashOrd.trimmed(),
     hashVal: hashVal.trimmed(),
+    hashVal2: hashVal2.trimmed(),
     heapOptions,
     warnings,
     error,
