@@ -20,7 +20,7 @@ import type { RunbookServices } from './core/runbook.js';
 import { createRunbookServices } from './services.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createMedicQueues, createQueuePorts, enqueueInbound, type MedicQueues } from './queue/queues.js';
+import { createMedicQueues, createQueuePorts, enqueueInbound, indexJobInRoom, type MedicQueues } from './queue/queues.js';
 import { assertRedisReachable, createRedis, RedisUnavailableError } from './queue/redis.js';
 import { startInboundWorker, startRepliesWorker, startRunbooksWorker, WORKER_ID } from './queue/workers.js';
 import { analysisConcurrency, createAnalysisQueue, createFollowUpPort, startAnalysisWorker } from './queue/analysis.js';
@@ -92,7 +92,7 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
     log,
   };
   const services: RunbookServices = createRunbookServices(process.env, { executor: overrides.executor, thresholds: config.file.thresholds });
-  services.followUp = createFollowUpPort({ runbooks: queues.runbooks, analysis: analysisQueue });
+  services.followUp = createFollowUpPort({ runbooks: queues.runbooks, analysis: analysisQueue }, (jobId, data) => indexJobInRoom(producer, env.MEDIC_QUEUE_PREFIX, jobId, data));
 
   const workers: Worker[] = [];
   const common = { connection: workerConn, prefix: env.MEDIC_QUEUE_PREFIX, log };

@@ -34,7 +34,10 @@ export function analysisConcurrency(env: NodeJS.ProcessEnv = process.env): numbe
  * The runbooks' `followUp` port: the follow-up inherits actor, thread and environment from its parent job (still
  * active while its runbook runs). The job id derives from the parent's, so a retried parent queues it once.
  */
-export function createFollowUpPort(queues: { runbooks: Queue<RunbookJobData, JobResult>; analysis: Queue<RunbookJobData, JobResult> }): (f: FollowUpRequest) => Promise<string> {
+export function createFollowUpPort(
+  queues: { runbooks: Queue<RunbookJobData, JobResult>; analysis: Queue<RunbookJobData, JobResult> },
+  index?: (jobId: string, data: RunbookJobData) => Promise<void>,
+): (f: FollowUpRequest) => Promise<string> {
   return async (f) => {
     const parent = await queues.runbooks.getJob(f.parentJobId);
     if (!parent) throw new Error(`follow-up of ${f.parentJobId}: the parent job is not in the runbooks queue`);
@@ -49,6 +52,8 @@ export function createFollowUpPort(queues: { runbooks: Queue<RunbookJobData, Job
       ...(parent.data.env ? { env: parent.data.env } : {}),
     };
     await queues.analysis.add(f.request.kind, data, { jobId });
+    // Listed by `jobs` in the requester's space, like the job that asked for it.
+    await index?.(jobId, data);
     return jobId;
   };
 }

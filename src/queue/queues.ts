@@ -83,9 +83,18 @@ function toState(s: string): JobState {
   return s === 'prioritized' || s === 'waiting-children' ? 'waiting' : 'unknown';
 }
 
+const roomJobsKey = (prefix: string, roomId: string) => `${prefix}:room-jobs:${roomId}`;
+
+/** Remembers a job under its space, newest first, so `jobs` lists it (the last 100 per space). */
+export async function indexJobInRoom(redis: Redis, prefix: string, jobId: string, data: RunbookJobData): Promise<void> {
+  if (!data.replyTo) return;
+  const key = roomJobsKey(prefix, data.replyTo.roomId);
+  await redis.multi().lpush(key, jobId).ltrim(key, 0, 99).exec();
+}
+
 /** The queue ports the use-cases talk to. `redis` also keeps a per-space index of recent jobs. */
 export function createQueuePorts(queues: MedicQueues, redis: Redis, alsoLookIn: Array<Queue<RunbookJobData, JobResult>> = []): RunbookQueue & ReplyQueue {
-  const roomKey = (roomId: string) => `${queues.prefix}:room-jobs:${roomId}`;
+  const roomKey = (roomId: string) => roomJobsKey(queues.prefix, roomId);
   async function view(id: string): Promise<JobView | undefined> {
     let job = await queues.runbooks.getJob(id);
     // Follow-up jobs (heap analyses) live on their own queues; `job <id>` finds them there.
@@ -108,9 +117,7 @@ export function createQueuePorts(queues: MedicQueues, redis: Redis, alsoLookIn: 
       attempts: job.attemptsMade,
     };
   }
-  const indexInRoom = async (jobId: string, data: RunbookJobData) => {
-    if (data.replyTo) await redis.multi().lpush(roomKey(data.replyTo.roomId), jobId).ltrim(roomKey(data.replyTo.roomId), 0, 99).exec();
-  };
+  const indexInRoom = (jobId: string, data: RunbookJobData) => indexJobInRoom(redis, queues.prefix, jobId, data);
   const flows = new FlowProducer({ connection: redis, prefix: queues.prefix });
   return {
     async enqueueRunbook(jobId, data) {
