@@ -33,8 +33,10 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
   const num = pool.i32(n + 1); // node → preorder number (1-based), 0 = not visited
   const vertex = pool.u32(n + 2, false);
   const parent = pool.i32(n + 2);
-  const stackNode = pool.i32(n + 1, false);
-  const stackCur = pool.u32(n + 1, false);
+  // DFS stacks: usually far shallower than n (a linked list can need n), so they start small and double, instead of
+  // taking 8 bytes per object of fresh memory (page faults) from the pool.
+  let stackNode = new Int32Array(Math.min(n + 1, 1 << 16));
+  let stackCur = new Uint32Array(stackNode.length);
   const CLASS_NEXT = 0xffffffff; // edge indices stay below 0xFFFFFFF0
   let count = 0;
   // Cursor CLASS_NEXT = the implicit class edge is next; otherwise an index into edges (or roots for the virtual root).
@@ -69,15 +71,34 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
       num[w] = ++count;
       vertex[count] = w;
       parent[count] = num[v];
+      if (sp === stackNode.length) {
+        const k = Math.min(n + 1, sp * 2);
+        const bn = new Int32Array(k);
+        bn.set(stackNode);
+        stackNode = bn;
+        const bc = new Uint32Array(k);
+        bc.set(stackCur);
+        stackCur = bc;
+      }
       stackNode[sp] = w;
       stackCur[sp] = CLASS_NEXT;
       sp++;
     }
   }
   const nr = count;
-  // The DFS stacks are dead now: drop the cursor stack before the predecessor lists are built (peak memory); the
-  // node stack is reused below for path compression.
-  pool.give(stackCur, stackNode);
+  stackNode = new Int32Array(0);
+  stackCur = new Uint32Array(0);
+
+  // Out-edges renamed to preorder numbers once (in place when the caller frees the graph after this, else in a copy),
+  // so that the two passes below read no `num` (one random access per edge instead of two) and `num` goes back to
+  // the pool before the predecessor lists, the peak of memory, are allocated.
+  const en = releaseGraph ? edges : edges.slice();
+  for (let k = 0, e = en.length; k < e; k++) en[k] = num[en[k]];
+  const classNum = new Int32Array(classNode.length);
+  for (let k = 0; k < classNode.length; k++) classNum[k] = classNode[k] >= 0 ? num[classNode[k]] : 0;
+  const rootNum = new Uint32Array(roots.length);
+  for (let k = 0; k < roots.length; k++) rootNum[k] = num[roots[k]];
+  pool.give(num);
 
   // Predecessors in preorder-number space, reachable nodes only. Counts, then inclusive prefix sums (the end of
   // each list), then filled backwards so predStart ends up holding the starts: no separate cursor array.
@@ -85,34 +106,32 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
   for (let i = 1; i <= nr; i++) {
     const v = vertex[i];
     if (v === n) {
-      for (let k = 0; k < roots.length; k++) predStart[num[roots[k]]]++;
+      for (let k = 0; k < rootNum.length; k++) predStart[rootNum[k]]++;
       continue;
     }
-    const c = classNode[cls[v]];
-    if (c >= 0) predStart[num[c]]++;
-    for (let k = starts[v], e = starts[v + 1]; k < e; k++) predStart[num[edges[k]]]++;
+    const c = classNum[cls[v]];
+    if (c > 0) predStart[c]++;
+    for (let k = starts[v], e = starts[v + 1]; k < e; k++) predStart[en[k]]++;
   }
   for (let i = 1; i <= nr + 1; i++) predStart[i] += predStart[i - 1];
   const preds = pool.u32(predStart[nr + 1], false);
   for (let i = nr; i >= 1; i--) {
     const v = vertex[i];
     if (v === n) {
-      for (let k = 0; k < roots.length; k++) preds[--predStart[num[roots[k]]]] = i;
+      for (let k = 0; k < rootNum.length; k++) preds[--predStart[rootNum[k]]] = i;
       continue;
     }
-    const c = classNode[cls[v]];
-    if (c >= 0) preds[--predStart[num[c]]] = i;
-    for (let k = starts[v], e = starts[v + 1]; k < e; k++) preds[--predStart[num[edges[k]]]] = i;
+    const c = classNum[cls[v]];
+    if (c > 0) preds[--predStart[c]] = i;
+    for (let k = starts[v], e = starts[v + 1]; k < e; k++) preds[--predStart[en[k]]] = i;
   }
-  pool.give(num);
   // The graph's edges are not read after this point: let the caller free them for the arrays below.
   releaseGraph?.();
 
-  // semi and label die together: one block, so that once freed it is a single range big enough for the Float64Array
-  // of retained sizes that comes next.
-  const semiLabel = pool.f64(n + 2, false);
-  const semi = new Int32Array(semiLabel.buffer, semiLabel.byteOffset, nr + 1);
-  const label = new Int32Array(semiLabel.buffer, semiLabel.byteOffset + 4 * (n + 2), nr + 1);
+  // semi and label: two arrays, each fits the range the graph's starts or edges just left (the retained sizes that
+  // come next as a Float64Array take the freed predecessor lists).
+  const semi = pool.i32(nr + 1, false);
+  const label = pool.i32(nr + 1, false);
   const anc = pool.i32(nr + 1);
   // Path-compression stack: usually shallow, so it starts small and doubles (a long chain can need nr slots).
   let cstack = new Int32Array(Math.min(nr + 1, 1 << 16));
@@ -158,7 +177,7 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
     while (d > semi[i]) d = idomNum[d];
     idomNum[i] = d;
   }
-  pool.give(semiLabel);
+  pool.give(semi, label);
   const idom = pool.i32(n + 1, false).fill(-1);
   for (let i = 2; i <= nr; i++) idom[vertex[i]] = vertex[idomNum[i]];
   idom[n] = n;
