@@ -113,7 +113,12 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
     (p1 as { ids: Float64Array | null }).ids = null;
     (p1 as { idsCap: Float64Array | null }).idsCap = null;
   });
-  const { index, ordOfRank } = built;
+  const { index } = built;
+  // rank → ordinal, read only for the few records the reports fetch: as runs when ranks follow the dump order in
+  // long stretches (HotSpot writes the heap in address order, after the class mirrors), so its 4 bytes per object
+  // are free before the layout arrays and the dominators (the peak) are allocated.
+  const ordOfRank = compactOrdOfRank(built.ordOfRank, pool);
+  built.ordOfRank = new Uint32Array(0);
   let rankOfOrd: Uint32Array | null = built.rankOfOrd;
   built.rankOfOrd = new Uint32Array(0);
   const L: Layout = { ...layoutGuess, align: built.alignment };
@@ -347,7 +352,7 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   const paths = new Map<number, number[]>();
   for (const v of pathTargets) if (!paths.has(v)) paths.set(v, elide(pathNodes(v)));
   const needRecords = new Set<number>();
-  for (const [, p] of paths) for (const x of p) if (x >= 0 && !classOfNode.has(x)) needRecords.add(ordOfRank[x]);
+  for (const [, p] of paths) for (const x of p) if (x >= 0 && !classOfNode.has(x)) needRecords.add(ordOfRank.at(x));
   const records = await readObjects(path, idSize, p1.segments, [...needRecords], 1 << 22, p1.marks);
   const fieldCtx = { classes, p1, idSize, index, classOfNode, cls, classNodeOf };
   const stepsFor = (v: number): PathStep[] => {
@@ -360,7 +365,7 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
         child = -1;
         continue;
       }
-      steps.push({ className: displayName(x), field: child < 0 ? '?' : fieldName(fieldCtx, x, child, records.get(ordOfRank[x])) });
+      steps.push({ className: displayName(x), field: child < 0 ? '?' : fieldName(fieldCtx, x, child, records.get(ordOfRank.at(x))) });
       child = x;
     }
     return steps;
@@ -612,11 +617,50 @@ function fieldName(ctx: FieldCtx, parent: number, child: number, rec: Buffer | u
   return '?';
 }
 
+/** rank → dump ordinal. */
+interface OrdOfRank {
+  at(r: number): number;
+}
+
+/**
+ * Runs of consecutive ranks with consecutive ordinals (start rank, start ordinal), looked up by binary search, when
+ * there are at most n/64 of them; otherwise the array itself. The array goes back to the pool in the first case.
+ */
+function compactOrdOfRank(ordOfRank: Uint32Array, pool: BufferPool): OrdOfRank {
+  const n = ordOfRank.length;
+  const limit = Math.max(16, n >>> 6);
+  let runs = n > 0 ? 1 : 0;
+  for (let r = 1; r < n && runs <= limit; r++) if (ordOfRank[r] !== ordOfRank[r - 1] + 1) runs++;
+  if (runs > limit) return { at: (r) => ordOfRank[r] };
+  const rankAt = new Uint32Array(runs);
+  const ordAt = new Uint32Array(runs);
+  let k = 0;
+  for (let r = 0; r < n; r++) {
+    if (r === 0 || ordOfRank[r] !== ordOfRank[r - 1] + 1) {
+      rankAt[k] = r;
+      ordAt[k++] = ordOfRank[r];
+    }
+  }
+  pool.give(ordOfRank);
+  return {
+    at: (r) => {
+      let lo = 0;
+      let hi = runs - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (rankAt[mid] <= r) lo = mid;
+        else hi = mid - 1;
+      }
+      return ordAt[lo] + (r - rankAt[lo]);
+    },
+  };
+}
+
 interface StrCtx {
   path: string;
   idSize: number;
   segments: Pass1Result['segments'];
-  ordOfRank: Uint32Array;
+  ordOfRank: OrdOfRank;
   index: ReturnType<typeof buildIdIndex>['index'];
   classes: ClassInfo[];
   cls: Int32Array;
@@ -632,12 +676,12 @@ async function stringValues(ctx: StrCtx, strings: number[], graph: ObjectGraph):
     const e = graph.starts[s];
     if (graph.starts[s + 1] > e) want.push(graph.edges[e]);
   }
-  const recs = await readObjects(ctx.path, ctx.idSize, ctx.segments, [...strings, ...want].map((r) => ctx.ordOfRank[r]), 1 << 16, ctx.marks);
+  const recs = await readObjects(ctx.path, ctx.idSize, ctx.segments, [...strings, ...want].map((r) => ctx.ordOfRank.at(r)), 1 << 16, ctx.marks);
   for (const s of strings) {
     const e = graph.starts[s];
     if (graph.starts[s + 1] <= e) continue;
-    const arr = recs.get(ctx.ordOfRank[graph.edges[e]]);
-    const srec = recs.get(ctx.ordOfRank[s]);
+    const arr = recs.get(ctx.ordOfRank.at(graph.edges[e]));
+    const srec = recs.get(ctx.ordOfRank.at(s));
     if (!arr || arr[0] !== 0x23) continue;
     out.set(s, decodeStringArray(arr, ctx, srec, s));
   }
@@ -794,10 +838,10 @@ async function readSystemProperties(ctx: StrCtx, classNodeOf: Int32Array, f: Fie
   const I = ctx.idSize;
   const rankOf = (id: number): number => (id === 0 ? -1 : lookupId(ctx.index, id));
   const fetch = async (ranks: number[]): Promise<Map<number, Buffer>> => {
-    const recs = await readObjects(ctx.path, I, ctx.segments, ranks.filter((r) => r >= 0).map((r) => ctx.ordOfRank[r]), 1 << 20, ctx.marks);
+    const recs = await readObjects(ctx.path, I, ctx.segments, ranks.filter((r) => r >= 0).map((r) => ctx.ordOfRank.at(r)), 1 << 20, ctx.marks);
     const out = new Map<number, Buffer>();
     for (const r of ranks) {
-      const b = r >= 0 ? recs.get(ctx.ordOfRank[r]) : undefined;
+      const b = r >= 0 ? recs.get(ctx.ordOfRank.at(r)) : undefined;
       if (b) out.set(r, b);
     }
     return out;
