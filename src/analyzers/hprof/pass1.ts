@@ -51,7 +51,7 @@ export interface Pass1Result {
   marks: Float64Array;
   /**
    * Hashes of small byte[]/char[] contents: ordinal and two independent 32-bit hashes (FNV-1a and a
-   * multiply-xorshift one), grouped later with the length: equal strings need all 64 bits and the length to agree.
+   * polynomial one), grouped later with the length: equal strings need all 64 bits and the length to agree.
    */
   hashOrd: Uint32Array;
   hashVal: Uint32Array;
@@ -284,8 +284,9 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void,
         const ord = count;
         addObj(rd(b, p + 1), primClassOf(t), len);
         if (hashable) {
-          // Two independent 32-bit hashes over the bytes (FNV-1a; a multiply-xorshift with another prime), grouped later
-          // with the length: a false duplicate needs a 64-bit collision between arrays of equal length.
+          // Two independent 32-bit hashes over the bytes (FNV-1a; a polynomial one with an odd 32-bit multiplier, whose
+          // dependency chain is as short as FNV's so both run side by side), grouped later with the length: a false
+          // duplicate needs both to collide between arrays of equal length.
           let hsh = 0x811c9dc5;
           let h2 = 0x9747b28c;
           const s = p + h;
@@ -293,7 +294,6 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void,
             const x = b[k];
             hsh = Math.imul(hsh ^ x, 16777619);
             h2 = Math.imul(h2 + x, 0x9e3779b1);
-            h2 ^= h2 >>> 15;
           }
           hashOrd.push(ord);
           hashVal.push(hsh >>> 0);
