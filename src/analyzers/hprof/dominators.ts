@@ -132,7 +132,10 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
   // come next as a Float64Array take the freed predecessor lists).
   const semi = pool.i32(nr + 1, false);
   const label = pool.i32(nr + 1, false);
-  const anc = pool.i32(nr + 1);
+  // The forest's ancestor links live in predStart: nodes are linked in decreasing preorder, so while w is processed
+  // exactly the nodes above w are linked (the textbook `anc[x] !== 0` is `x > w`), and predStart[x + 1], the end of
+  // x's predecessor list, is dead once x is done: anc[x] is kept there. Saves an array of 4 bytes per node.
+  const anc = predStart;
   // Path-compression stack: usually shallow, so it starts small and doubles (a long chain can need nr slots).
   let cstack = new Int32Array(Math.min(nr + 1, 1 << 16));
   for (let i = 1; i <= nr; i++) {
@@ -144,33 +147,33 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
     for (let k = predStart[w], e = predStart[w + 1]; k < e; k++) {
       const p = preds[k];
       let u = p;
-      if (anc[p] !== 0) {
+      if (p > w) {
         // Iterative path compression (the textbook version recurses).
         let x = p;
         let csp = 0;
-        while (anc[anc[x]] !== 0) {
+        while (anc[x + 1] > w) {
           if (csp === cstack.length) {
             const bigger = new Int32Array(Math.min(nr + 1, cstack.length * 2));
             bigger.set(cstack);
             cstack = bigger;
           }
           cstack[csp++] = x;
-          x = anc[x];
+          x = anc[x + 1];
         }
         while (csp > 0) {
           const y = cstack[--csp];
-          const a = anc[y];
+          const a = anc[y + 1];
           if (semi[label[a]] < semi[label[y]]) label[y] = label[a];
-          anc[y] = anc[a];
+          anc[y + 1] = anc[a + 1];
         }
         u = label[p];
       }
       if (semi[u] < s) s = semi[u];
     }
     semi[w] = s;
-    anc[w] = parent[w];
+    anc[w + 1] = parent[w];
   }
-  pool.give(preds, predStart, anc);
+  pool.give(preds, predStart);
   const idomNum = parent; // reuse: starts as the DFS parent
   for (let i = 2; i <= nr; i++) {
     let d = idomNum[i];
