@@ -1,4 +1,4 @@
-import { hasRole, roleRank, ROLES, type Role } from '../core/identity.js';
+import { hasRole, roleRank, type Role } from '../core/identity.js';
 import type { Inventory } from '../core/inventory.js';
 
 /** The part of the config that decides who may do what, where. */
@@ -56,4 +56,3 @@ export function holdersOf(cfg: AccessConfig, role: Role, env?: string): string[]
   return [...out];
 }
 
-export { ROLES };

@@ -6,7 +6,7 @@ import { actorLabel } from '../core/identity.js';
 import type { Inventory } from '../core/inventory.js';
 import type { AuditLog } from '../core/approval.js';
 import { TargetBusyError, type HeldLock, type TargetLocks } from '../core/locks.js';
-import type { JobKind, JobResult, RunbookJobData } from '../core/jobs.js';
+import type { JobKind, JobResult } from '../core/jobs.js';
 import type { Clock, Logger, ReplyQueue, RunbookJobInfo } from '../core/ports.js';
 import type { Runbook, RunbookContext, RunbookServices } from '../core/runbook.js';
 

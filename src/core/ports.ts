@@ -1,4 +1,3 @@
-import type { Actor, ReplyTo } from './identity.js';
 import type { JobResult, JobView, RunbookJobData } from './jobs.js';
 
 /** A file attached to a message (full reports, raw dumps). */
@@ -55,15 +54,6 @@ export interface Logger {
   error(obj: object | string, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
 }
-
-/** What a finished runbook hands to the reply stage. */
-export interface RunbookOutcome {
-  jobId: string;
-  data: RunbookJobData;
-  result: JobResult;
-}
-
-export type { Actor, ReplyTo };
 
 /** One runbook job as the queue hands it to the use-case. */
 export interface RunbookJobInfo {

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
  * Redis Cluster: all keys of one call must share a hash slot, so put a hash tag in the prefix (`medic:{locks}:`).
  */
 
-import type { AcquireResult, LockHolder, LockOwner, TargetLocks } from '../core/locks.js';
+import type { LockOwner, TargetLocks } from '../core/locks.js';
 
 export type { AcquireResult, HeldLock, LockHolder, LockOwner, TargetLocks } from '../core/locks.js';
 

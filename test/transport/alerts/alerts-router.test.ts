@@ -159,8 +159,13 @@ describe('the alerts router', () => {
         return r;
       });
       while (!release) await new Promise((r) => setImmediate(r));
+      // Give a too-early answer every chance to arrive while the enqueue is still pending.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(respondedBeforeRelease).toBeUndefined();
       release();
       expect((await pending).status).toBe(202);
+      // The response came only after the enqueue resolved.
+      expect(respondedBeforeRelease).toBe(false);
       enqueueImpl = async () => {
         throw new Error('redis down');
       };
