@@ -51,7 +51,7 @@ export async function runCommand(args: string[], io: CliIo, env: NodeJS.ProcessE
   try {
     // The CLI is a worker-side tool: it needs no Webex token.
     const config = loadConfig({ ...env, MEDIC_ROLE: 'worker' });
-    const log = createLogger(env.LOG_LEVEL ?? 'warn', { transport: undefined });
+    const log = createLogger(env.LOG_LEVEL ?? 'warn');
     const access: AccessConfig = { access: config.file.access, spaces: config.file.spaces, inventory: config.file.environments };
     const { command, input } = parseCommand(text, COMMANDS);
     const plan = command.plan({ ...input, inventory: config.file.environments, receivedAt: systemClock.now() });
@@ -64,15 +64,22 @@ export async function runCommand(args: string[], io: CliIo, env: NodeJS.ProcessE
       io.stdout(format === 'text' ? `${card.text}\n` : `${JSON.stringify(format === 'card' ? card.card : { kind: a.kind, text: card.text }, null, 2)}\n`);
       return 0;
     }
-    const deps = { commands: COMMANDS, config: access, runbooks: undefined as never, replies: { enqueueReply: async () => undefined }, clock: systemClock, log };
-    authorize(email, command, plan, undefined, deps);
+    authorize(email, command, plan, undefined, { config: access });
     if (plan.risk !== 'read') {
       throw new UserError(`\`${command.name}\` is a ${plan.risk} action: it needs an approval in Webex.`, 'Ask for it in a Webex space, where a second person can approve it.');
     }
     const id = `cli-${randomUUID().slice(0, 8)}`;
     const result = await runRunbookJob(
       { id, data: { request: plan.request, actor: { type: 'person', email }, risk: plan.risk, origin: text, env: plan.env }, finalAttempt: true, signal: AbortSignal.timeout(15 * 60_000) },
-      { inventory: config.file.environments, services: createRunbookServices(env, { thresholds: config.file.thresholds }), replies: deps.replies, clock: systemClock, log, workerId: `cli:${process.pid}` },
+      {
+        inventory: config.file.environments,
+        services: createRunbookServices(env, { thresholds: config.file.thresholds }),
+        // The result is printed here, not posted: a job without replyTo enqueues no reply.
+        replies: { enqueueReply: async () => undefined },
+        clock: systemClock,
+        log,
+        workerId: `cli:${process.pid}`,
+      },
     );
     if (format === 'json') io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     else if (format === 'card') io.stdout(`${JSON.stringify(resultCard(result, { jobId: id, requestedBy: email, env: plan.env, now: systemClock.now() }).card, null, 2)}\n`);
