@@ -5,6 +5,7 @@ import { errorMessage, errorRef, isUserError, NonRetryableError } from '../core/
 import { actorLabel } from '../core/identity.js';
 import type { Inventory } from '../core/inventory.js';
 import type { AuditLog } from '../core/approval.js';
+import { say } from './say.js';
 import { TargetBusyError, type HeldLock, type TargetLocks } from '../core/locks.js';
 import type { JobKind, JobResult } from '../core/jobs.js';
 import type { Clock, Logger, ReplyQueue, RunbookJobInfo } from '../core/ports.js';
@@ -111,7 +112,7 @@ async function runLocked(job: RunbookJobInfo, deps: RunRunbookDeps, ctx: Runbook
     if (replyTo) {
       const msg = resultCard(result, { jobId: job.id, requestedBy: actorLabel(job.data.actor), env: job.data.env, now: deps.clock.now() });
       // Dedupe keys make a retried reply stage idempotent: the same job never posts its result twice.
-      await deps.replies.enqueueReply({ roomId: replyTo.roomId, parentId: replyTo.parentId, text: msg.text, card: msg.card }, { dedupeKey: `p-${job.id}` });
+      await say(deps, replyTo, msg, { dedupeKey: `p-${job.id}` });
       for (const [i, a] of (result.attachments ?? []).entries()) {
         await deps.replies.enqueueReply(
           { roomId: replyTo.roomId, parentId: replyTo.parentId, text: `📎 ${a.name} (job ${job.id})`, file: { name: a.name, contentType: a.contentType, data: Buffer.from(a.content, 'utf8') } },
@@ -125,16 +126,14 @@ async function runLocked(job: RunbookJobInfo, deps: RunRunbookDeps, ctx: Runbook
     if (isUserError(e)) {
       log.info({ err: e.message }, 'runbook refused');
       if (replyTo) {
-        const card = userErrorCard(e.message, e.hint);
-        await deps.replies.enqueueReply({ roomId: replyTo.roomId, parentId: replyTo.parentId, text: card.text, card: card.card }, { dedupeKey: `p-${job.id}-err` });
+        await say(deps, replyTo, userErrorCard(e.message, e.hint), { dedupeKey: `p-${job.id}-err` });
       }
       throw new NonRetryableError(e.message);
     }
     const ref = errorRef();
     log.error({ err: e, ref, finalAttempt: job.finalAttempt }, `runbook failed: ${errorMessage(e)}`);
     if (job.finalAttempt && replyTo) {
-      const card = internalErrorCard(`Job ${job.id} (${request.kind})`, ref);
-      await deps.replies.enqueueReply({ roomId: replyTo.roomId, parentId: replyTo.parentId, text: card.text, card: card.card }, { dedupeKey: `p-${job.id}-err` });
+      await say(deps, replyTo, internalErrorCard(`Job ${job.id} (${request.kind})`, ref), { dedupeKey: `p-${job.id}-err` });
     }
     throw e;
   }
