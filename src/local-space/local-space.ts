@@ -24,20 +24,7 @@ import type {
   LocalSpace,
 } from './webex-types.js';
 
-export type {
-  Person,
-  Room,
-  Membership,
-  MessageAttachment,
-  Message,
-  Webhook,
-  AttachmentAction,
-  Delivery,
-  Fault,
-  LocalSpaceOptions,
-  UserSaysOptions,
-  LocalSpace,
-} from './webex-types.js';
+export type * from './webex-types.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Limits and constants Webex documents or enforces.
