@@ -136,14 +136,61 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   const shallowByClass = new Float64Array(classes.length);
   const largePrim: Array<{ r: number; len: number; bytes: number }> = [];
   let largeMin = 0;
+  // Per class, as typed arrays for the loop over every object: 0 instance (fixed size and reference count), 1 object
+  // array, 2 primitive array (size = alignUp(base + length × element size)).
+  const nc = classes.length;
+  const kindOf = new Uint8Array(nc);
+  const fixed = new Float64Array(nc);
+  const refsOf = new Uint32Array(nc);
+  const elem = new Float64Array(nc);
+  for (let c = 0; c < nc; c++) {
+    const k = classes[c];
+    if (k.kind === KIND_PRIM_ARRAY) {
+      kindOf[c] = 2;
+      fixed[c] = alignUp(L.pointerSize + L.refSize + 4, L.refSize);
+      elem[c] = TYPE_SIZE[k.elemType];
+    } else if (k.kind === KIND_OBJ_ARRAY) {
+      kindOf[c] = 1;
+      fixed[c] = L.pointerSize + L.refSize + 4;
+      elem[c] = L.refSize;
+    } else {
+      fixed[c] = k.instanceShallow;
+      refsOf[c] = k.refOffsets.length;
+    }
+  }
+  const align = L.align;
+  const pcls = p1.cls;
+  const paux = p1.aux;
   for (let o = 0; o < n; o++) {
     const r = rankOfOrd[o];
-    const c = p1.cls[o];
-    const a = p1.aux[o];
+    const c = pcls[o];
     let ci: number;
     let sz: number;
     let ub: number;
-    if (c < 0) {
+    if (c >= 0) {
+      ci = c;
+      const kind = kindOf[c];
+      if (kind === 0) {
+        sz = fixed[c];
+        ub = refsOf[c];
+      } else {
+        const a = paux[o];
+        sz = Math.ceil((fixed[c] + a * elem[c]) / align) * align;
+        if (kind === 1) ub = a;
+        else {
+          ub = 0;
+          if (sz > largeMin || largePrim.length < 10) {
+            largePrim.push({ r, len: a, bytes: sz });
+            if (largePrim.length > 20) {
+              largePrim.sort((x, y) => y.bytes - x.bytes);
+              largePrim.length = 10;
+              largeMin = largePrim[9].bytes;
+            }
+          }
+        }
+      }
+    } else {
+      const a = paux[o];
       // A CLASS_DUMP is a java.lang.Class instance (MAT counts it so). This is why our java.lang.Class count differs
       // from `jmap -histo:live`: HotSpot writes a CLASS_DUMP only for loaded instance and array classes it walks
       // (plus the 9 primitive mirrors as plain instances), while jmap counts every mirror in the heap, including
@@ -153,27 +200,6 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
       classOfNode.set(r, a);
       sz = classes[a].instanceShallow >= 0 ? classShallow(classes[a], classes[jlc], L) : 0;
       ub = 4 + classes[a].staticRefs.length;
-    } else {
-      ci = c;
-      const k = classes[c];
-      if (k.kind === KIND_PRIM_ARRAY) {
-        sz = primArrayShallow(L, k.elemType, a);
-        ub = 0;
-        if (sz > largeMin || largePrim.length < 10) {
-          largePrim.push({ r, len: a, bytes: sz });
-          if (largePrim.length > 20) {
-            largePrim.sort((x, y) => y.bytes - x.bytes);
-            largePrim.length = 10;
-            largeMin = largePrim[9].bytes;
-          }
-        }
-      } else if (k.kind === KIND_OBJ_ARRAY) {
-        sz = objArrayShallow(L, a);
-        ub = a;
-      } else {
-        sz = k.instanceShallow;
-        ub = k.refOffsets.length;
-      }
     }
     cls[r] = ci;
     shallow[r] = sz;
@@ -189,9 +215,9 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   }
   // String value hashes, by rank, for duplicate detection after the graph is built.
   // (Lengths first, then the ordinals become ranks in place: no fresh array for the ranks.)
-  const hashLen = new Uint32Array(p1.hashOrd.length);
+  let hashLen = new Uint32Array(p1.hashOrd.length);
   for (let i = 0; i < hashLen.length; i++) hashLen[i] = p1.aux[p1.hashOrd[i]];
-  const hashRank = p1.hashOrd;
+  let hashRank = p1.hashOrd;
   for (let i = 0; i < hashRank.length; i++) hashRank[i] = rankOfOrd[hashRank[i]];
   pool.give(p1.clsAuxCap);
   (p1 as { cls: Int32Array | null }).cls = null;
@@ -270,6 +296,10 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   lap('paths');
   const strCtx: StrCtx = { path, idSize, segments: p1.segments, ordOfRank, index, classes, cls, p1Strings: p1.strings, marks: p1.marks };
   const duplicateStrings = await findDuplicateStrings(strCtx, graph, shallow, hashRank, p1.hashVal, p1.hashVal2, hashLen, pool);
+  // The string hashes (16 bytes per small byte[]/char[]) are dead: drop them before the dominators' peak.
+  hashLen = new Uint32Array(0);
+  hashRank = new Uint32Array(0);
+  for (const k of ['hashOrd', 'hashVal', 'hashVal2'] as const) (p1 as Record<typeof k, Uint32Array>)[k] = new Uint32Array(0);
   lap('strings');
 
   const dom = computeDominators(graph, pool, () => {
@@ -279,9 +309,9 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   });
   lap('dominators');
   const retained = computeRetained(n, dom, shallow, pool);
-  pool.give(dom.vertex);
+  pool.give(dom.vertex, dom.pruned);
   const kids = dominatorChildren(n, dom.idom, pool);
-  const retainedByClass = classRetained(n, classes.length, cls, retained, kids, pool);
+  const retainedByClass = classRetained(n, classes.length, cls, retained, kids);
   lap('retained');
 
   // ---- reports ----

@@ -21,28 +21,110 @@ export interface ObjectGraph {
 export interface DominatorResult {
   /** Immediate dominator per node (node n = virtual root; −1 = unreachable). */
   idom: Int32Array;
-  /** Reachable nodes in DFS preorder, virtual root first. */
+  /** Nodes the search numbered, in DFS preorder, virtual root first (pruned leaves are not among them). */
   preorder: Uint32Array;
   /** The pool array `preorder` is a view of: give it back when `preorder` is dead. */
   vertex: Uint32Array;
+  /** Bit per node: a leaf with a single referrer, left out of the search (its dominator is that referrer). */
+  pruned: Int32Array;
+  /** Class objects that reference nothing, left out of the search (their dominator is found afterwards). */
+  leafClasses: Int32Array;
 }
 
-/** SEMI-NCA (Georgiadis): Lengauer-Tarjan's semidominators without buckets, then a nearest-common-ancestor walk. */
+/**
+ * SEMI-NCA (Georgiadis): Lengauer-Tarjan's semidominators without buckets, then a nearest-common-ancestor walk,
+ * on a reduced graph that gives the same dominators:
+ * - edges into GC roots are dropped: a root's dominator is the virtual root whatever else points at it, and such an
+ *   edge opens no path the virtual root's own edge does not (this removes most instance → class edges, as the JDK's
+ *   classes are sticky-class roots);
+ * - leaves (no edge out once those are dropped) with exactly one incoming edge are left out: their dominator is their
+ *   referrer and they are on nobody else's path. Strings' arrays, boxed numbers and most primitive arrays are such
+ *   leaves, often half of a heap, so the search, the predecessor lists and the semidominator loop shrink by as much;
+ * - class objects that reference nothing but roots (`[B`, `[I`: HotSpot does not make array classes roots) are left
+ *   out too, with every edge into them: they are on nobody's path, and their dominator is the nearest common
+ *   dominator of all their referrers (instances included), found by one scan once the tree is known. Without this,
+ *   every primitive array's class edge would keep it in the search.
+ */
 export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferPool(), releaseGraph?: () => void): DominatorResult {
   const { n, starts, edges, classNode, cls, roots } = g;
-  const num = pool.i32(n + 1); // node → preorder number (1-based), 0 = not visited
-  const vertex = pool.u32(n + 2, false);
-  const parent = pool.i32(n + 2);
-  // DFS stacks: usually far shallower than n (a linked list can need n), so they start small and double, instead of
-  // taking 8 bytes per object of fresh memory (page faults) from the pool.
+  const words = (n >>> 5) + 1;
+  const rootBit = pool.i32(words);
+  for (let k = 0; k < roots.length; k++) rootBit[roots[k] >>> 5] |= 1 << (roots[k] & 31);
+  const isRoot = (x: number): boolean => ((rootBit[x >>> 5] >>> (x & 31)) & 1) === 1;
+  // Leaf classes: class objects, not roots, whose every edge out (explicit or to their own class) goes to a root.
+  // `drop` marks roots and leaf classes: edges into them are left out of the search.
+  const drop = pool.i32(words);
+  drop.set(rootBit);
+  // Per class: its slot in lcNodes when its class object is a leaf class, else −1 (classes may share a node).
+  const lcSlot = new Int32Array(classNode.length).fill(-1);
+  const lcNodes: number[] = [];
+  for (let k = 0; k < classNode.length; k++) {
+    const c = classNode[k];
+    if (c < 0 || isRoot(c)) continue;
+    const seen = lcNodes.indexOf(c);
+    if (seen >= 0 || (drop[c >>> 5] >>> (c & 31)) & 1) {
+      lcSlot[k] = seen;
+      continue;
+    }
+    const cc = classNode[cls[c]];
+    let leaf = cc < 0 || isRoot(cc);
+    for (let e = starts[c], end = starts[c + 1]; e < end && leaf; e++) leaf = isRoot(edges[e]);
+    if (!leaf) continue;
+    lcSlot[k] = lcNodes.length;
+    lcNodes.push(c);
+    drop[c >>> 5] |= 1 << (c & 31);
+  }
+  // Class edges the search follows: to class nodes that are neither roots nor leaf classes, else −1.
+  const clsTarget = new Int32Array(classNode.length);
+  for (let k = 0; k < classNode.length; k++) {
+    const c = classNode[k];
+    clsTarget[k] = c >= 0 && ((drop[c >>> 5] >>> (c & 31)) & 1) === 0 ? c : -1;
+  }
+  // Per node: incoming edges saturated at 2 (bits 0-1) and "has an edge out" (bit 2). Roots count none (edges into
+  // them are dropped), so they are never pruned.
+  const deg = pool.u8(n);
+  for (let v = 0; v < n; v++) {
+    let out = 0;
+    const c = clsTarget[cls[v]];
+    if (c >= 0) {
+      out = 4;
+      const d = deg[c];
+      if ((d & 3) < 2) deg[c] = d + 1;
+    }
+    for (let k = starts[v], e = starts[v + 1]; k < e; k++) {
+      const w = edges[k];
+      if ((drop[w >>> 5] >>> (w & 31)) & 1) {
+        // An explicit edge into a leaf class: v must be searched, so the search meets (and records) the edge.
+        if (((rootBit[w >>> 5] >>> (w & 31)) & 1) === 0) out = 4;
+        continue;
+      }
+      out = 4;
+      const d = deg[w];
+      if ((d & 3) < 2) deg[w] = d + 1;
+    }
+    deg[v] |= out;
+  }
+  const pruned = pool.i32(words);
+  for (let v = 0; v < n; v++) if (deg[v] === 1) pruned[v >>> 5] |= 1 << (v & 31);
+  pool.give(deg);
+
+  // `num`: node → preorder number (1-based) of searched nodes; −(referrer + 2) for a pruned leaf once its referrer is
+  // searched; 0 = not reached. It becomes the idom array in place at the end.
+  const num = pool.i32(n + 1);
+  let count = 0;
+  // Searched nodes are at most n + 1; vertex/parent are cut to size after the search by giving their tails back.
+  let vertex = pool.u32(n + 2, false);
+  let parent = pool.i32(n + 2, false);
+  // DFS stacks: usually far shallower than n (a linked list can need n), so they start small and double.
   let stackNode = new Int32Array(Math.min(n + 1, 1 << 16));
   let stackCur = new Uint32Array(stackNode.length);
   const CLASS_NEXT = 0xffffffff; // edge indices stay below 0xFFFFFFF0
-  let count = 0;
-  // Cursor CLASS_NEXT = the implicit class edge is next; otherwise an index into edges (or roots for the virtual root).
+  // Explicit edges into leaf classes the search meets: pairs (class node, referrer).
+  const lcRefs: number[] = [];
   let sp = 0;
   num[n] = ++count;
   vertex[count] = n;
+  parent[count] = 0;
   stackNode[0] = n;
   stackCur[0] = 0;
   sp = 1;
@@ -57,79 +139,92 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
       }
       w = roots[c];
       stackCur[sp - 1] = c + 1;
-    } else if (c === CLASS_NEXT) {
-      w = classNode[cls[v]];
-      stackCur[sp - 1] = starts[v];
-    } else if (c < starts[v + 1]) {
-      w = edges[c];
-      stackCur[sp - 1] = c + 1;
+      if (num[w] !== 0) continue;
     } else {
-      sp--;
-      continue;
-    }
-    if (w >= 0 && num[w] === 0) {
-      num[w] = ++count;
-      vertex[count] = w;
-      parent[count] = num[v];
-      if (sp === stackNode.length) {
-        const k = Math.min(n + 1, sp * 2);
-        const bn = new Int32Array(k);
-        bn.set(stackNode);
-        stackNode = bn;
-        const bc = new Uint32Array(k);
-        bc.set(stackCur);
-        stackCur = bc;
+      if (c === CLASS_NEXT) {
+        w = clsTarget[cls[v]];
+        stackCur[sp - 1] = starts[v];
+      } else if (c < starts[v + 1]) {
+        w = edges[c];
+        stackCur[sp - 1] = c + 1;
+      } else {
+        sp--;
+        continue;
       }
-      stackNode[sp] = w;
-      stackCur[sp] = CLASS_NEXT;
-      sp++;
+      if (w < 0 || num[w] !== 0) continue;
+      if ((drop[w >>> 5] >>> (w & 31)) & 1) {
+        if (((rootBit[w >>> 5] >>> (w & 31)) & 1) === 0) lcRefs.push(w, v);
+        continue;
+      }
+      if ((pruned[w >>> 5] >>> (w & 31)) & 1) {
+        num[w] = -(v + 2);
+        continue;
+      }
     }
+    num[w] = ++count;
+    vertex[count] = w;
+    parent[count] = num[v];
+    if (sp === stackNode.length) {
+      const k = Math.min(n + 1, sp * 2);
+      const bn = new Int32Array(k);
+      bn.set(stackNode);
+      stackNode = bn;
+      const bc = new Uint32Array(k);
+      bc.set(stackCur);
+      stackCur = bc;
+    }
+    stackNode[sp] = w;
+    stackCur[sp] = CLASS_NEXT;
+    sp++;
   }
   const nr = count;
   stackNode = new Int32Array(0);
   stackCur = new Uint32Array(0);
+  if (n - nr >= 1024) {
+    pool.give(vertex.subarray(nr + 2), parent.subarray(nr + 2));
+    vertex = vertex.subarray(0, nr + 2);
+    parent = parent.subarray(0, nr + 2);
+  }
 
-  // Out-edges renamed to preorder numbers once (in place when the caller frees the graph after this, else in a copy),
-  // so that the two passes below read no `num` (one random access per edge instead of two) and `num` goes back to
-  // the pool before the predecessor lists, the peak of memory, are allocated.
+  // Out-edges renamed to preorder numbers once (in place when the caller frees the graph after this, else in a
+  // copy), 0 for edges the reduced graph drops (into roots, pruned leaves, unreached nodes), so that the two passes
+  // below do one random read per edge instead of two.
   const en = releaseGraph ? edges : edges.slice();
-  for (let k = 0, e = en.length; k < e; k++) en[k] = num[en[k]];
+  for (let k = 0, e = en.length; k < e; k++) {
+    const w = en[k];
+    en[k] = (drop[w >>> 5] >>> (w & 31)) & 1 ? 0 : Math.max(0, num[w]);
+  }
   const classNum = new Int32Array(classNode.length);
-  for (let k = 0; k < classNode.length; k++) classNum[k] = classNode[k] >= 0 ? num[classNode[k]] : 0;
-  const rootNum = new Uint32Array(roots.length);
-  for (let k = 0; k < roots.length; k++) rootNum[k] = num[roots[k]];
-  pool.give(num);
+  for (let k = 0; k < classNode.length; k++) classNum[k] = clsTarget[k] >= 0 ? Math.max(0, num[clsTarget[k]]) : 0;
+  pool.give(rootBit, drop);
 
-  // Predecessors in preorder-number space, reachable nodes only. Counts, then inclusive prefix sums (the end of
-  // each list), then filled backwards so predStart ends up holding the starts: no separate cursor array.
+  // Predecessors in preorder-number space. Counts, then inclusive prefix sums (the end of each list), then filled
+  // backwards so predStart ends up holding the starts: no separate cursor array.
   const predStart = pool.u32(nr + 2);
-  for (let i = 1; i <= nr; i++) {
+  for (let i = 2; i <= nr; i++) {
     const v = vertex[i];
-    if (v === n) {
-      for (let k = 0; k < rootNum.length; k++) predStart[rootNum[k]]++;
-      continue;
-    }
     const c = classNum[cls[v]];
     if (c > 0) predStart[c]++;
     for (let k = starts[v], e = starts[v + 1]; k < e; k++) predStart[en[k]]++;
   }
+  predStart[0] = 0; // dropped edges were counted at 0
+  for (let k = 0; k < roots.length; k++) predStart[num[roots[k]]]++;
   for (let i = 1; i <= nr + 1; i++) predStart[i] += predStart[i - 1];
   const preds = pool.u32(predStart[nr + 1], false);
-  for (let i = nr; i >= 1; i--) {
+  for (let i = nr; i >= 2; i--) {
     const v = vertex[i];
-    if (v === n) {
-      for (let k = 0; k < rootNum.length; k++) preds[--predStart[rootNum[k]]] = i;
-      continue;
-    }
     const c = classNum[cls[v]];
     if (c > 0) preds[--predStart[c]] = i;
-    for (let k = starts[v], e = starts[v + 1]; k < e; k++) preds[--predStart[en[k]]] = i;
+    for (let k = starts[v], e = starts[v + 1]; k < e; k++) {
+      const x = en[k];
+      if (x > 0) preds[--predStart[x]] = i;
+    }
   }
+  for (let k = 0; k < roots.length; k++) preds[--predStart[num[roots[k]]]] = 1;
   // The graph's edges are not read after this point: let the caller free them for the arrays below.
   releaseGraph?.();
 
-  // semi and label: two arrays, each fits the range the graph's starts or edges just left (the retained sizes that
-  // come next as a Float64Array take the freed predecessor lists).
+  // semi and label fit the ranges the graph's starts or edges just left.
   const semi = pool.i32(nr + 1, false);
   const label = pool.i32(nr + 1, false);
   // The forest's ancestor links live in predStart: nodes are linked in decreasing preorder, so while w is processed
@@ -181,19 +276,75 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
     idomNum[i] = d;
   }
   pool.give(semi, label);
-  const idom = pool.i32(n + 1, false).fill(-1);
-  for (let i = 2; i <= nr; i++) idom[vertex[i]] = vertex[idomNum[i]];
+
+  // Leaf classes: dominator = nearest common dominator of every reached referrer. A pruned referrer hangs below its
+  // own referrer in the tree, which is how its preorder position is found.
+  const lcIdom = new Int32Array(lcNodes.length).fill(-1);
+  if (lcNodes.length > 0) {
+    const nca = (a: number, b: number): number => {
+      if (a === b) return a;
+      let pa = num[a] > 0 ? num[a] : num[-num[a] - 2];
+      let pb = num[b] > 0 ? num[b] : num[-num[b] - 2];
+      while (pa !== pb) {
+        if (pa > pb) pa = idomNum[pa];
+        else pb = idomNum[pb];
+      }
+      return vertex[pa];
+    };
+    const slotOfNode = new Map<number, number>(lcNodes.map((c, i) => [c, i]));
+    for (let i = 0; i < lcRefs.length; i += 2) {
+      const k = slotOfNode.get(lcRefs[i])!;
+      lcIdom[k] = lcIdom[k] < 0 ? lcRefs[i + 1] : nca(lcIdom[k], lcRefs[i + 1]);
+    }
+    // Instances: one scan; a class whose dominator is already the virtual root is done.
+    for (let u = 0; u < n; u++) {
+      const k = lcSlot[cls[u]];
+      if (k < 0 || num[u] === 0) continue;
+      const a = lcIdom[k];
+      if (a === n) continue;
+      lcIdom[k] = a < 0 ? u : nca(a, u);
+    }
+  }
+  // num → idom in place: searched nodes take their dominator's node, pruned leaves their referrer (searched, as the
+  // search met the edge), nodes never reached −1.
+  const idom = num;
+  for (let v = 0; v < n; v++) {
+    const x = idom[v];
+    idom[v] = x > 0 ? vertex[idomNum[x]] : x < 0 ? -x - 2 : -1;
+  }
   idom[n] = n;
+  for (let k = 0; k < lcNodes.length; k++) idom[lcNodes[k]] = lcIdom[k];
   pool.give(parent);
   const preorder = vertex.subarray(1, nr + 1);
-  return { idom, preorder, vertex };
+  return { idom, preorder, vertex, pruned, leafClasses: Int32Array.from(lcNodes) };
 }
 
 /** Retained size of every node: its shallow size plus what it dominates (reverse preorder accumulation). */
 export function computeRetained(n: number, dom: DominatorResult, shallow: Uint32Array, pool: BufferPool = new BufferPool()): Float64Array {
   const retained = pool.f64(n + 1);
-  const { idom, preorder } = dom;
+  const { idom, preorder, pruned, leafClasses } = dom;
   for (let i = 1; i < preorder.length; i++) retained[preorder[i]] = shallow[preorder[i]];
+  // Leaf classes, then pruned leaves (a leaf class may hang below one): each adds its size to its dominator, which
+  // the walk below then carries upwards.
+  for (let i = 0; i < leafClasses.length; i++) {
+    const c = leafClasses[i];
+    const d = idom[c];
+    if (d < 0) continue;
+    retained[c] = shallow[c];
+    retained[d] += shallow[c];
+  }
+  for (let wd = 0; wd < pruned.length; wd++) {
+    let bits = pruned[wd];
+    while (bits !== 0) {
+      const b = 31 - Math.clz32(bits & -bits);
+      bits &= bits - 1;
+      const v = (wd << 5) + b;
+      const d = idom[v];
+      if (d < 0) continue;
+      retained[v] += shallow[v];
+      retained[d] += retained[v];
+    }
+  }
   for (let i = preorder.length - 1; i >= 1; i--) {
     const v = preorder[i];
     retained[idom[v]] += retained[v];
@@ -203,14 +354,13 @@ export function computeRetained(n: number, dom: DominatorResult, shallow: Uint32
 
 /** Children lists of the dominator tree (CSR). */
 export function dominatorChildren(n: number, idom: Int32Array, pool: BufferPool = new BufferPool()): { start: Uint32Array; child: Uint32Array } {
+  // Counts at each parent, inclusive prefix sums (each list's end), then filled backwards: `start` ends up holding
+  // the starts, with no cursor array. Children come out in increasing node order.
   const start = pool.u32(n + 2);
-  for (let v = 0; v < n; v++) if (idom[v] >= 0) start[idom[v] + 1]++;
+  for (let v = 0; v < n; v++) if (idom[v] >= 0) start[idom[v]]++;
   for (let i = 1; i <= n + 1; i++) start[i] += start[i - 1];
   const child = pool.u32(start[n + 1], false);
-  const fill = pool.u32(n + 1, false);
-  fill.set(start.subarray(0, n + 1));
-  for (let v = 0; v < n; v++) if (idom[v] >= 0) child[fill[idom[v]]++] = v;
-  pool.give(fill);
+  for (let v = n - 1; v >= 0; v--) if (idom[v] >= 0) child[--start[idom[v]]] = v;
   return { start, child };
 }
 
@@ -224,12 +374,12 @@ export function classRetained(
   cls: Int32Array,
   retained: Float64Array,
   kids: { start: Uint32Array; child: Uint32Array },
-  pool: BufferPool = new BufferPool(),
 ): Float64Array {
   const out = new Float64Array(classes);
   const active = new Int32Array(classes);
-  const stackNode = pool.u32(n + 1, false);
-  const stackCur = pool.u32(n + 1, false);
+  // Stacks as deep as the dominator tree: usually shallow, so they start small and double (a chain can need n).
+  let stackNode = new Uint32Array(Math.min(n + 1, 1 << 16));
+  let stackCur = new Uint32Array(stackNode.length);
   let sp = 0;
   stackNode[0] = n;
   stackCur[0] = kids.start[n];
@@ -243,6 +393,14 @@ export function classRetained(
       const k = cls[w];
       if (active[k] === 0) out[k] += retained[w];
       active[k]++;
+      if (sp === stackNode.length) {
+        const bn = new Uint32Array(Math.min(n + 1, sp * 2));
+        bn.set(stackNode);
+        stackNode = bn;
+        const bc = new Uint32Array(bn.length);
+        bc.set(stackCur);
+        stackCur = bc;
+      }
       stackNode[sp] = w;
       stackCur[sp] = kids.start[w];
       sp++;
@@ -251,7 +409,6 @@ export function classRetained(
       sp--;
     }
   }
-  pool.give(stackNode, stackCur);
   return out;
 }
 
