@@ -30,6 +30,8 @@ const SUSPECT_SHARE = 0.1;
 /** MAT's big_drop_ratio: descend to the biggest dominated child while it keeps this share of its parent. */
 const BIG_DROP_RATIO = 0.7;
 const TOP_OBJECTS = 20;
+/** Retained sizes are counted in units of this many bytes (see computeRetained). */
+const RETAINED_UNIT = 8;
 
 /** Collections whose emptiness we check: declaring class, int size field, backing array field. */
 const COLLECTIONS: Array<[string, string, string | null]> = [
@@ -213,6 +215,11 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
     if (total > 0xfffffff0) throw new HeapDumpError('dump has more than 4 billion references: too large for this analyzer', 0, partialHistogram(p1, jlc, L));
     starts[r + 1] = total;
   }
+  let heapBytes = 0;
+  for (let c = 0; c < classes.length; c++) heapBytes += shallowByClass[c];
+  if (heapBytes / RETAINED_UNIT >= 0xffffffff) {
+    throw new HeapDumpError(`the dump holds ${(heapBytes / 2 ** 30).toFixed(0)} GiB of objects: retained sizes are counted for heaps under 32 GiB; the histogram below is complete`, 0, partialHistogram(p1, jlc, L));
+  }
   // String value hashes, by rank, for duplicate detection after the graph is built.
   // (Lengths first, then the ordinals become ranks in place: no fresh array for the ranks.)
   let hashLen = new Uint32Array(p1.hashOrd.length);
@@ -308,14 +315,17 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
     graph.edges = new Uint32Array(0);
   });
   lap('dominators');
-  const retained = computeRetained(n, dom, shallow, pool);
+  // Retained sizes in 8-byte units (every shallow size is a multiple of the alignment, itself a multiple of 8): four
+  // bytes per object instead of a Float64Array's eight.
+  const retained = computeRetained(n, dom, shallow, RETAINED_UNIT, pool);
+  const ret = (v: number): number => retained[v] * RETAINED_UNIT;
   pool.give(dom.vertex, dom.pruned);
   const kids = dominatorChildren(n, dom.idom, pool);
-  const retainedByClass = classRetained(n, classes.length, cls, retained, kids);
+  const retainedByClass = classRetained(n, classes.length, cls, retained, kids, RETAINED_UNIT);
   lap('retained');
 
   // ---- reports ----
-  const reachableBytes = retained[n];
+  const reachableBytes = ret(n);
   let unreachableObjects = 0;
   let unreachableBytes = 0;
   for (let v = 0; v < n; v++) {
@@ -353,10 +363,10 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   const suspectNodes: Array<{ kind: 'object' | 'class'; node: number; ci: number; instances: number; retained: number }> = [];
   const groupSum = new Map<number, { sum: number; count: number; biggest: number }>();
   for (const v of top) {
-    if (retained[v] >= threshold && reachableBytes > 0) suspectNodes.push({ kind: 'object', node: v, ci: cls[v], instances: 1, retained: retained[v] });
+    if (ret(v) >= threshold && reachableBytes > 0) suspectNodes.push({ kind: 'object', node: v, ci: cls[v], instances: 1, retained: ret(v) });
     else {
       const g = groupSum.get(cls[v]) ?? { sum: 0, count: 0, biggest: v };
-      g.sum += retained[v];
+      g.sum += ret(v);
       g.count++;
       if (retained[v] > retained[g.biggest]) g.biggest = v;
       groupSum.set(cls[v], g);
@@ -404,12 +414,12 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
     objectId: hexId(idAt(index, v)),
     className: displayName(v),
     shallowBytes: shallow[v],
-    retainedBytes: retained[v],
+    retainedBytes: ret(v),
     pathToRoot: stepsFor(v),
   }));
   const leakSuspects: LeakSuspect[] = suspectNodes.map((s, i) => {
     const acc = accNodes[i];
-    const ap: AccumulationPoint = { objectId: hexId(idAt(index, acc)), className: displayName(acc), shallowBytes: shallow[acc], retainedBytes: retained[acc] };
+    const ap: AccumulationPoint = { objectId: hexId(idAt(index, acc)), className: displayName(acc), shallowBytes: shallow[acc], retainedBytes: ret(acc) };
     return {
       kind: s.kind,
       className: s.kind === 'object' ? displayName(s.node) : classes[s.ci].name,

@@ -105,16 +105,23 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
     deg[v] |= out;
   }
   const pruned = pool.i32(words);
-  for (let v = 0; v < n; v++) if (deg[v] === 1) pruned[v >>> 5] |= 1 << (v & 31);
+  let prunedCount = 0;
+  for (let v = 0; v < n; v++) {
+    if (deg[v] === 1) {
+      pruned[v >>> 5] |= 1 << (v & 31);
+      prunedCount++;
+    }
+  }
   pool.give(deg);
 
   // `num`: node → preorder number (1-based) of searched nodes; −(referrer + 2) for a pruned leaf once its referrer is
   // searched; 0 = not reached. It becomes the idom array in place at the end.
   const num = pool.i32(n + 1);
   let count = 0;
-  // Searched nodes are at most n + 1; vertex/parent are cut to size after the search by giving their tails back.
-  let vertex = pool.u32(n + 2, false);
-  let parent = pool.i32(n + 2, false);
+  // Searched nodes: at most the virtual root and every node not pruned or a leaf class (slot 0 unused).
+  const most = n + 2 - prunedCount - lcNodes.length;
+  let vertex = pool.u32(most, false);
+  let parent = pool.i32(most, false);
   // DFS stacks: usually far shallower than n (a linked list can need n), so they start small and double.
   let stackNode = new Int32Array(Math.min(n + 1, 1 << 16));
   let stackCur = new Uint32Array(stackNode.length);
@@ -180,7 +187,7 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
   const nr = count;
   stackNode = new Int32Array(0);
   stackCur = new Uint32Array(0);
-  if (n - nr >= 1024) {
+  if (most - (nr + 2) >= 1024) {
     pool.give(vertex.subarray(nr + 2), parent.subarray(nr + 2));
     vertex = vertex.subarray(0, nr + 2);
     parent = parent.subarray(0, nr + 2);
@@ -319,19 +326,23 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
   return { idom, preorder, vertex, pruned, leafClasses: Int32Array.from(lcNodes) };
 }
 
-/** Retained size of every node: its shallow size plus what it dominates (reverse preorder accumulation). */
-export function computeRetained(n: number, dom: DominatorResult, shallow: Uint32Array, pool: BufferPool = new BufferPool()): Float64Array {
-  const retained = pool.f64(n + 1);
+/**
+ * Retained size of every node, in units of `unit` bytes (every shallow size must be a multiple of it: 8 for a heap,
+ * whose sizes are aligned): its shallow size plus what it dominates, by reverse preorder accumulation. Four bytes
+ * per node; with 8-byte units that holds any heap under 32 GB (the caller checks).
+ */
+export function computeRetained(n: number, dom: DominatorResult, shallow: Uint32Array, unit = 1, pool: BufferPool = new BufferPool()): Uint32Array {
+  const retained = pool.u32(n + 1, false);
   const { idom, preorder, pruned, leafClasses } = dom;
-  for (let i = 1; i < preorder.length; i++) retained[preorder[i]] = shallow[preorder[i]];
+  // Sequential first (a preorder walk would touch the array in random order).
+  for (let v = 0; v < n; v++) retained[v] = idom[v] >= 0 ? shallow[v] / unit : 0;
+  retained[n] = 0;
   // Leaf classes, then pruned leaves (a leaf class may hang below one): each adds its size to its dominator, which
   // the walk below then carries upwards.
   for (let i = 0; i < leafClasses.length; i++) {
     const c = leafClasses[i];
     const d = idom[c];
-    if (d < 0) continue;
-    retained[c] = shallow[c];
-    retained[d] += shallow[c];
+    if (d >= 0) retained[d] += retained[c];
   }
   for (let wd = 0; wd < pruned.length; wd++) {
     let bits = pruned[wd];
@@ -340,9 +351,7 @@ export function computeRetained(n: number, dom: DominatorResult, shallow: Uint32
       bits &= bits - 1;
       const v = (wd << 5) + b;
       const d = idom[v];
-      if (d < 0) continue;
-      retained[v] += shallow[v];
-      retained[d] += retained[v];
+      if (d >= 0) retained[d] += retained[v];
     }
   }
   for (let i = preorder.length - 1; i >= 1; i--) {
@@ -372,8 +381,9 @@ export function classRetained(
   n: number,
   classes: number,
   cls: Int32Array,
-  retained: Float64Array,
+  retained: Uint32Array,
   kids: { start: Uint32Array; child: Uint32Array },
+  unit = 1,
 ): Float64Array {
   const out = new Float64Array(classes);
   const active = new Int32Array(classes);
@@ -391,7 +401,7 @@ export function classRetained(
       stackCur[sp - 1] = c + 1;
       const w = kids.child[c];
       const k = cls[w];
-      if (active[k] === 0) out[k] += retained[w];
+      if (active[k] === 0) out[k] += retained[w] * unit;
       active[k]++;
       if (sp === stackNode.length) {
         const bn = new Uint32Array(Math.min(n + 1, sp * 2));

@@ -99,6 +99,8 @@ describe('SEMI-NCA dominators', () => {
     expect(Array.from(d.idom.subarray(0, 4))).toEqual([4, 0, 1, 2]);
     const retained = computeRetained(4, d, Uint32Array.of(100, 20, 16, 8));
     expect(Array.from(retained.subarray(0, 5))).toEqual([144, 44, 24, 8, 144]);
+    // In 4-byte units (sizes are multiples of 4 here), as the analyzer counts in 8-byte ones.
+    expect(Array.from(computeRetained(4, d, Uint32Array.of(100, 20, 16, 8), 4).subarray(0, 5))).toEqual([36, 11, 6, 2, 36]);
   });
 
   it('handles a 300,000-deep chain without recursion and retains it all at the head', () => {
