@@ -8,7 +8,7 @@ import { buildIdIndex, idAt, lookupId, radixOrder } from './id-index.js';
 import { KIND_INSTANCE, KIND_OBJ_ARRAY, KIND_PRIM_ARRAY, PRIM_NAMES, TYPE_SIZE, alignUp, hexId, javaClassName, objArrayShallow, primArrayShallow, type ClassInfo, type Layout } from './model.js';
 import { readObjects } from './object-reader.js';
 import { runPass1, type Pass1Result } from './pass1.js';
-import { BufferPool } from './pool.js';
+import { BufferPool, arenaBytesFor } from './pool.js';
 import {
   HeapDumpError,
   type AccumulationPoint,
@@ -86,7 +86,8 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   // Pass 1 reads the whole file, the edge pass only the heap segments: weight them ~45/45, the graph work 10.
   let p1: Pass1Result;
   // Every per-object array comes from here and goes back when its pass is done (see pool.ts).
-  const pool = new BufferPool();
+  // The live set peaks near 0.9× the (uncompressed) dump; gzip dumps are ~4× smaller than their contents.
+  const pool = new BufferPool({ arenaBytes: arenaBytesFor(fileSize * (gzip ? 4 : 1)) });
   try {
     p1 = await runPass1(win, (f) => progress(f * 0.45), pool);
   } finally {
@@ -222,7 +223,7 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   }
   // String value hashes, by rank, for duplicate detection after the graph is built.
   // (Lengths first, then the ordinals become ranks in place: no fresh array for the ranks.)
-  let hashLen = new Uint32Array(p1.hashOrd.length);
+  let hashLen = pool.u32(p1.hashOrd.length, false);
   for (let i = 0; i < hashLen.length; i++) hashLen[i] = p1.aux[p1.hashOrd[i]];
   let hashRank = p1.hashOrd;
   for (let i = 0; i < hashRank.length; i++) hashRank[i] = rankOfOrd[hashRank[i]];
@@ -304,9 +305,11 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   const strCtx: StrCtx = { path, idSize, segments: p1.segments, ordOfRank, index, classes, cls, p1Strings: p1.strings, marks: p1.marks };
   const duplicateStrings = await findDuplicateStrings(strCtx, graph, shallow, hashRank, p1.hashVal, p1.hashVal2, hashLen, pool);
   // The string hashes (16 bytes per small byte[]/char[]) are dead: drop them before the dominators' peak.
+  pool.give(hashLen, ...p1.hashCaps);
   hashLen = new Uint32Array(0);
   hashRank = new Uint32Array(0);
   for (const k of ['hashOrd', 'hashVal', 'hashVal2'] as const) (p1 as Record<typeof k, Uint32Array>)[k] = new Uint32Array(0);
+  p1.hashCaps = [];
   lap('strings');
 
   const dom = computeDominators(graph, pool, () => {
@@ -465,6 +468,7 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   lap('settings');
   progress(1);
   seconds.total = Math.round(performance.now() - t0) / 1000;
+  pool.clear(); // nothing below reads pool memory: let the arena go with the last view
 
   let shallowTotal = 0;
   for (let ci = 0; ci < classes.length; ci++) shallowTotal += shallowByClass[ci];

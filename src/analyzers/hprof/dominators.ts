@@ -48,12 +48,16 @@ export interface DominatorResult {
 export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferPool(), releaseGraph?: () => void): DominatorResult {
   const { n, starts, edges, classNode, cls, roots } = g;
   const words = (n >>> 5) + 1;
-  const rootBit = pool.i32(words);
+  // `num`: node → preorder number (1-based) of searched nodes; −(referrer + 2) for a pruned leaf once its referrer is
+  // searched; 0 = not reached. It becomes the idom array in place at the end. Taken first, while the pool still has
+  // whole ranges of n elements; the bitsets (n/8 bytes) are plain arrays so they do not cut into those ranges.
+  const num = pool.i32(n + 1);
+  const rootBit = new Int32Array(words);
   for (let k = 0; k < roots.length; k++) rootBit[roots[k] >>> 5] |= 1 << (roots[k] & 31);
   const isRoot = (x: number): boolean => ((rootBit[x >>> 5] >>> (x & 31)) & 1) === 1;
   // Leaf classes: class objects, not roots, whose every edge out (explicit or to their own class) goes to a root.
   // `drop` marks roots and leaf classes: edges into them are left out of the search.
-  const drop = pool.i32(words);
+  const drop = new Int32Array(words);
   drop.set(rootBit);
   // Per class: its slot in lcNodes when its class object is a leaf class, else −1 (classes may share a node).
   const lcSlot = new Int32Array(classNode.length).fill(-1);
@@ -104,7 +108,7 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
     }
     deg[v] |= out;
   }
-  const pruned = pool.i32(words);
+  const pruned = new Int32Array(words);
   let prunedCount = 0;
   for (let v = 0; v < n; v++) {
     if (deg[v] === 1) {
@@ -114,9 +118,6 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
   }
   pool.give(deg);
 
-  // `num`: node → preorder number (1-based) of searched nodes; −(referrer + 2) for a pruned leaf once its referrer is
-  // searched; 0 = not reached. It becomes the idom array in place at the end.
-  const num = pool.i32(n + 1);
   let count = 0;
   // Searched nodes: at most the virtual root and every node not pruned or a leaf class (slot 0 unused).
   const most = n + 2 - prunedCount - lcNodes.length;
@@ -203,7 +204,6 @@ export function computeDominators(g: ObjectGraph, pool: BufferPool = new BufferP
   }
   const classNum = new Int32Array(classNode.length);
   for (let k = 0; k < classNode.length; k++) classNum[k] = clsTarget[k] >= 0 ? Math.max(0, num[clsTarget[k]]) : 0;
-  pool.give(rootBit, drop);
 
   // Predecessors in preorder-number space. Counts, then inclusive prefix sums (the end of each list), then filled
   // backwards so predStart ends up holding the starts: no separate cursor array.

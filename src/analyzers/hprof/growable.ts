@@ -6,11 +6,17 @@ type Ctor<T extends TA> = { new (n: number): T };
 export class Growable<T extends TA> {
   data: T;
   length = 0;
+  /**
+   * With `alloc`/`release` (a BufferPool's), the arrays come from and go back to the pool: big columns then never
+   * sit in the malloc heap, which keeps freed memory resident.
+   */
   constructor(
     private readonly ctor: Ctor<T>,
     initial = 1024,
+    private readonly alloc: (n: number) => T = (n) => new ctor(n),
+    private readonly release: (a: T) => void = () => undefined,
   ) {
-    this.data = new ctor(initial);
+    this.data = alloc(initial);
   }
   push(v: number): void {
     if (this.length === this.data.length) this.grow(this.length + 1);
@@ -19,8 +25,9 @@ export class Growable<T extends TA> {
   grow(min: number): void {
     let n = this.data.length * 2;
     while (n < min) n *= 2;
-    const next = new this.ctor(n);
+    const next = this.alloc(n);
     next.set(this.data.subarray(0, this.length) as never);
+    this.release(this.data);
     this.data = next;
   }
   /**

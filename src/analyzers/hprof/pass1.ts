@@ -56,6 +56,8 @@ export interface Pass1Result {
   hashOrd: Uint32Array;
   hashVal: Uint32Array;
   hashVal2: Uint32Array;
+  /** The hash columns' whole pool arrays, to give back when they die. */
+  hashCaps: Uint32Array[];
   heapOptions: string[];
   warnings: string[];
   /** Set when the dump ended early or had a record that could not be decoded. */
@@ -128,9 +130,13 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void,
   const roots = new Growable(Float64Array, 1024);
   const marks = new Growable(Float64Array, 1024);
   let nextMark = 0;
-  const hashOrd = new Growable(Uint32Array, 1 << 12);
-  const hashVal = new Growable(Uint32Array, 1 << 12);
-  const hashVal2 = new Growable(Uint32Array, 1 << 12);
+  // One small byte[]/char[] in ~6 objects is typical (String values): start there, in pool memory.
+  const hashCap = Math.max(1 << 12, Math.ceil(cap / 6));
+  const fromPool = (k: number): Uint32Array => pool.u32(k, false);
+  const toPool = (a: Uint32Array): void => pool.give(a);
+  const hashOrd = new Growable(Uint32Array, hashCap, fromPool, toPool);
+  const hashVal = new Growable(Uint32Array, hashCap, fromPool, toPool);
+  const hashVal2 = new Growable(Uint32Array, hashCap, fromPool, toPool);
   const heapOptions: string[] = [];
   const segments: Segment[] = [];
   const primClass: number[] = [];
@@ -486,6 +492,7 @@ export async function runPass1(win: ByteWindow, onProgress: (f: number) => void,
     hashOrd: hashOrd.trimmed(),
     hashVal: hashVal.trimmed(),
     hashVal2: hashVal2.trimmed(),
+    hashCaps: [hashOrd.data, hashVal.data, hashVal2.data],
     heapOptions,
     warnings,
     error,

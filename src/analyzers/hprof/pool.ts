@@ -4,7 +4,14 @@
  * page already mapped), and each pass needs arrays of n or n + 1 elements that the previous pass has just freed.
  * So a pass returns its dead arrays here and the next one carves its arrays out of them. Everything lives in
  * SharedArrayBuffers so any array can be handed to the edge-pass workers.
+ *
+ * Fresh memory comes from one large arena, reserved up front but backed by the kernel only where it is written (an
+ * untouched page costs nothing), by bumping a pointer: arrays freed next to each other then merge into one range,
+ * and a freed range at the top of the arena grows into untouched memory instead of being passed over. With one
+ * buffer per fresh array, two neighbouring arrays could never merge, and the peak (resident) memory grew by whatever
+ * no later array fitted.
  */
+import { totalmem } from 'node:os';
 
 interface Range {
   buf: SharedArrayBuffer;
@@ -14,64 +21,113 @@ interface Range {
 
 type View = Uint8Array | Int32Array | Uint32Array | Float64Array;
 
+/**
+ * Arena size for an analysis expected to need about `bytes`: a quarter more, at most half the machine's memory. It is
+ * virtual until written, but it still counts towards the kernel's overcommit checks (a fork of this process needs as
+ * much again), so it is sized to the job rather than to the machine. Past it, arrays get buffers of their own.
+ */
+export function arenaBytesFor(bytes: number): number {
+  return Math.floor(Math.min(totalmem() / 2, Math.max(1 << 26, bytes * 1.25)) / 8) * 8;
+}
+
 export class BufferPool {
   private free: Range[] = [];
   private readonly mine = new WeakSet<SharedArrayBuffer>();
+  private arena: SharedArrayBuffer | null = null;
+  /** Arena bytes below this were handed out at least once (in use or in the free list); above, never written. */
+  private top = 0;
+  private arenaBytes: number;
   /** Bytes handed out from fresh memory and from the free list, for the record. */
   freshBytes = 0;
   reusedBytes = 0;
 
-  /** A range of at least `bytes`; `fresh` when it is newly allocated (then all zeros). */
-  private take(bytes: number): { r: Range; fresh: boolean } {
+  constructor(opts: { arenaBytes?: number } = {}) {
+    this.arenaBytes = opts.arenaBytes ?? 1 << 26;
+  }
+
+  /**
+   * A range of at least `bytes` and how many of its first bytes may hold old data (the rest is fresh, all zeros).
+   */
+  private take(bytes: number): { r: Range; dirty: number } {
     const need = Math.max(8, Math.ceil(bytes / 8) * 8);
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
       const r = this.free[i];
       if (r.len >= need && (best < 0 || r.len < this.free[best].len)) best = i;
     }
-    if (best < 0) {
+    if (best >= 0) {
+      const r = this.free[best];
+      this.reusedBytes += need;
+      if (r.len - need >= 4096) {
+        this.free[best] = { buf: r.buf, off: r.off + need, len: r.len - need };
+        return { r: { buf: r.buf, off: r.off, len: need }, dirty: need };
+      }
+      // A tail under 4 KB stays unused with this range.
+      this.free.splice(best, 1);
+      return { r, dirty: r.len };
+    }
+    const arena = this.arenaFor(need);
+    if (!arena) {
       this.freshBytes += need;
       const buf = new SharedArrayBuffer(need);
       this.mine.add(buf);
-      return { r: { buf, off: 0, len: need }, fresh: true };
+      return { r: { buf, off: 0, len: need }, dirty: 0 };
     }
-    const r = this.free[best];
-    this.reusedBytes += need;
-    if (r.len - need >= 4096) {
-      this.free[best] = { buf: r.buf, off: r.off + need, len: r.len - need };
-      return { r: { buf: r.buf, off: r.off, len: need }, fresh: false };
+    // A free range ending at the top grows into the untouched memory above it.
+    const t = this.free.findIndex((r) => r.buf === arena && r.off + r.len === this.top);
+    const start = t >= 0 ? this.free[t].off : this.top;
+    const dirty = t >= 0 ? this.free[t].len : 0;
+    if (t >= 0) this.free.splice(t, 1);
+    this.freshBytes += need - dirty;
+    this.reusedBytes += dirty;
+    this.top = start + need;
+    return { r: { buf: arena, off: start, len: need }, dirty };
+  }
+
+  /** The arena, reserved on first use, when `need` more bytes fit in it (with a free range at its top, if any). */
+  private arenaFor(need: number): SharedArrayBuffer | null {
+    if (!this.arena) {
+      // Reserve lazily, smaller when the system refuses (overcommit limits).
+      for (let bytes = this.arenaBytes; bytes >= 1 << 26 && !this.arena; bytes = Math.floor(bytes / 16) * 8) {
+        try {
+          this.arena = new SharedArrayBuffer(bytes);
+          this.arenaBytes = bytes;
+          this.mine.add(this.arena);
+        } catch {
+          // try half as much
+        }
+      }
+      if (!this.arena) {
+        this.arenaBytes = 0;
+        return null;
+      }
     }
-    // A tail under 4 KB stays unused with this range.
-    this.free.splice(best, 1);
-    return { r, fresh: false };
+    const topFree = this.free.find((r) => r.buf === this.arena && r.off + r.len === this.top);
+    const start = topFree ? topFree.off : this.top;
+    return start + need <= this.arenaBytes ? this.arena : null;
+  }
+
+  private view<T extends View>(Ctor: new (b: SharedArrayBuffer, off: number, len: number) => T, size: number, k: number, zero: boolean): T {
+    const { r, dirty } = this.take(k * size);
+    const v = new Ctor(r.buf, r.off, k);
+    if (zero && dirty > 0) v.subarray(0, Math.min(k, Math.ceil(dirty / size))).fill(0);
+    return v;
   }
 
   u32(k: number, zero = true): Uint32Array {
-    const { r, fresh } = this.take(k * 4);
-    const v = new Uint32Array(r.buf, r.off, k);
-    if (zero && !fresh) v.fill(0);
-    return v;
+    return this.view(Uint32Array, 4, k, zero);
   }
 
   i32(k: number, zero = true): Int32Array {
-    const { r, fresh } = this.take(k * 4);
-    const v = new Int32Array(r.buf, r.off, k);
-    if (zero && !fresh) v.fill(0);
-    return v;
+    return this.view(Int32Array, 4, k, zero);
   }
 
   f64(k: number, zero = true): Float64Array {
-    const { r, fresh } = this.take(k * 8);
-    const v = new Float64Array(r.buf, r.off, k);
-    if (zero && !fresh) v.fill(0);
-    return v;
+    return this.view(Float64Array, 8, k, zero);
   }
 
   u8(k: number, zero = true): Uint8Array {
-    const { r, fresh } = this.take(k);
-    const v = new Uint8Array(r.buf, r.off, k);
-    if (zero && !fresh) v.fill(0);
-    return v;
+    return this.view(Uint8Array, 1, k, zero);
   }
 
   /**
@@ -107,5 +163,7 @@ export class BufferPool {
   /** Drop everything pooled (the memory goes when the last view on it is collected). */
   clear(): void {
     this.free = [];
+    this.arena = null;
+    this.top = 0;
   }
 }

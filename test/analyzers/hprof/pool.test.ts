@@ -38,6 +38,42 @@ describe('BufferPool', () => {
     expect(a[50_000]).toBe(0); // the live head is untouched
   });
 
+  it('carves fresh arrays from one arena, so neighbours freed apart merge and the top range grows in place', () => {
+    const pool = new BufferPool({ arenaBytes: 1 << 26 });
+    const a = pool.u32(1 << 16);
+    const b = pool.u32(1 << 16);
+    expect(b.buffer).toBe(a.buffer);
+    expect(b.byteOffset).toBe(a.byteOffset + (4 << 16));
+    a.fill(5);
+    b.fill(6);
+    pool.give(a);
+    pool.give(b);
+    // Two freed neighbours make one range: an array twice their size fits without fresh memory.
+    const c = pool.u32(2 << 16);
+    expect(c.byteOffset).toBe(a.byteOffset);
+    expect(pool.freshBytes).toBe(8 << 16);
+    expect(c.every((x) => x === 0)).toBe(true);
+    // A freed range at the top grows into untouched memory: only the difference is fresh, and all of it reads 0.
+    c.fill(9);
+    pool.give(c);
+    const d = pool.u32(3 << 16);
+    expect(d.byteOffset).toBe(a.byteOffset);
+    expect(pool.freshBytes).toBe(12 << 16);
+    expect(d.every((x) => x === 0)).toBe(true);
+    // Asked not to zero, the old part keeps its bytes (the caller overwrites them).
+    d.fill(3);
+    pool.give(d);
+    expect(pool.u32(3 << 16, false)[0]).toBe(3);
+  });
+
+  it('falls back to one buffer per array when the arena is too small', () => {
+    const pool = new BufferPool({ arenaBytes: 1 << 26 });
+    const big = pool.u8((1 << 26) + 8);
+    const small = pool.u8(64);
+    expect(big.buffer).not.toBe(small.buffer);
+    expect(big.buffer.byteLength).toBe((1 << 26) + 8);
+  });
+
   it('ignores arrays it did not hand out', () => {
     const pool = new BufferPool();
     pool.give(new Uint32Array(1 << 16), new Uint32Array(new SharedArrayBuffer(1 << 18)));
