@@ -8,10 +8,10 @@
  * (`--keep` keeps it in the OS temp dir and prints its path, for repeated runs).
  *
  * Per pass it prints wall and CPU seconds (all threads of the child) and how much fresh memory the analysis had taken
- * by then: first-touch page faults are the main cost on the VMs we measured (~6 ms per MB), so that column explains
- * most of the time. `--hugepages` runs the child with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (glibc ≥ 2.35 then asks
- * for transparent huge pages for its big mappings, where THP is in `madvise` mode): a deployment option, not the
- * default, measured ~20% faster on a 1.75 GB dump.
+ * by then (first writes to new memory cost more than rewrites: ~0.4 ms per MB in order, ~2.5 ms per MB in random
+ * order on the 2-core VM we measured). `--hugepages` runs the child with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (glibc
+ * ≥ 2.35 then asks for transparent huge pages for its big mappings, where THP is in `madvise` mode): an experiment,
+ * not a recommendation: ~20% faster on a loaded VM once, no faster (first touches slower) on a quiet one.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
