@@ -30,8 +30,6 @@ const SUSPECT_SHARE = 0.1;
 /** MAT's big_drop_ratio: descend to the biggest dominated child while it keeps this share of its parent. */
 const BIG_DROP_RATIO = 0.7;
 const TOP_OBJECTS = 20;
-/** Retained sizes are counted in units of this many bytes (see computeRetained). */
-const RETAINED_UNIT = 8;
 
 /** Collections whose emptiness we check: declaring class, int size field, backing array field. */
 const COLLECTIONS: Array<[string, string, string | null]> = [
@@ -218,8 +216,11 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   }
   let heapBytes = 0;
   for (let c = 0; c < classes.length; c++) heapBytes += shallowByClass[c];
+  // Retained sizes are counted in units of the largest power of two up to 8 dividing the alignment (8 on every
+  // HotSpot we know; a detected alignment of 12 would give 4): every shallow size is a multiple of it.
+  const RETAINED_UNIT = L.align % 8 === 0 ? 8 : L.align % 4 === 0 ? 4 : L.align % 2 === 0 ? 2 : 1;
   if (heapBytes / RETAINED_UNIT >= 0xffffffff) {
-    throw new HeapDumpError(`the dump holds ${(heapBytes / 2 ** 30).toFixed(0)} GiB of objects: retained sizes are counted for heaps under 32 GiB; the histogram below is complete`, 0, partialHistogram(p1, jlc, L));
+    throw new HeapDumpError(`the dump holds ${(heapBytes / 2 ** 30).toFixed(0)} GiB of objects: retained sizes are counted for heaps under ${4 * RETAINED_UNIT} GiB; the histogram below is complete`, 0, partialHistogram(p1, jlc, L));
   }
   // String value hashes, by rank, for duplicate detection after the graph is built.
   // (Lengths first, then the ordinals become ranks in place: no fresh array for the ranks.)
@@ -318,8 +319,7 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
     graph.edges = new Uint32Array(0);
   });
   lap('dominators');
-  // Retained sizes in 8-byte units (every shallow size is a multiple of the alignment, itself a multiple of 8): four
-  // bytes per object instead of a Float64Array's eight.
+  // Retained sizes in RETAINED_UNIT units: four bytes per object instead of a Float64Array's eight.
   const retained = computeRetained(n, dom, shallow, RETAINED_UNIT, pool);
   const ret = (v: number): number => retained[v] * RETAINED_UNIT;
   pool.give(dom.vertex, dom.pruned);
