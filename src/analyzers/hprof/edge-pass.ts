@@ -52,7 +52,7 @@ export async function runEdgePass(t: EdgeTask, onBytes?: (bytes: number) => void
   const minId = ix.minId;
   const gran = ix.granule;
   const maxKey = ix.maxKey;
-  const pageSize = 2 ** ix.shift;
+  const shift = ix.shift;
   const dir = ix.dir;
   const shared = weak.buffer instanceof SharedArrayBuffer;
   const emptyNodes: number[] = [];
@@ -76,7 +76,7 @@ export async function runEdgePass(t: EdgeTask, onBytes?: (bytes: number) => void
     if (d < 0) return -1;
     const k = d / gran;
     if (k > maxKey || k !== Math.floor(k)) return -1;
-    const pg = Math.floor(k / pageSize);
+    const pg = k >>> shift; // k ≤ maxKey < 2^32
     let lo = dir[pg];
     let hi = dir[pg + 1];
     while (lo < hi) {

@@ -32,7 +32,7 @@ export function lookupId(ix: IdIndexData, id: number): number {
   }
   k = d / ix.granule;
   if (k > ix.maxKey || k !== Math.floor(k)) return -1;
-  const pg = Math.floor(k / 2 ** ix.shift);
+  const pg = k >>> ix.shift; // k < 2^32 here
   let lo = ix.dir[pg];
   let hi = ix.dir[pg + 1];
   while (lo < hi) {
@@ -116,11 +116,12 @@ export function buildIdIndex(ids: Float64Array, pool: BufferPool, releaseIds: ()
   // About eight objects per page: ~0.5 byte per object for the directory, a ~3 step binary search per lookup.
   let shift = 0;
   while ((maxKey + 1) / 2 ** shift > Math.max(1, n / 8)) shift++;
-  const pages = Math.floor(maxKey / 2 ** shift) + 1;
+  const page = 2 ** shift;
+  const pages = Math.floor(maxKey / page) + 1;
   const dir = alloc(pages + 1);
   let r = 0;
   for (let pg = 0; pg <= pages; pg++) {
-    const firstKey = pg * 2 ** shift;
+    const firstKey = pg * page;
     while (r < n && keys[r] < firstKey) r++;
     dir[pg] = r;
   }
