@@ -5,7 +5,7 @@ import { classRetained, computeDominators, computeRetained, dominatorChildren, s
 import { runEdgePass, type EdgeClass, type EdgeResult, type EdgeTask } from './edge-pass.js';
 import { runEdgePassInWorkers } from './edge-workers.js';
 import { buildIdIndex, idAt, lookupId, radixOrder } from './id-index.js';
-import { KIND_INSTANCE, KIND_OBJ_ARRAY, KIND_PRIM_ARRAY, PRIM_NAMES, TYPE_SIZE, alignUp, hexId, javaClassName, objArrayShallow, primArrayShallow, type ClassInfo, type Layout } from './model.js';
+import { KIND_INSTANCE, KIND_OBJ_ARRAY, KIND_PRIM_ARRAY, PRIM_NAMES, TYPE_SIZE, alignUp, arrayBase, arrayElemSize, hexId, javaClassName, objArrayShallow, primArrayShallow, type ClassInfo, type Layout } from './model.js';
 import { readObjects } from './object-reader.js';
 import { runPass1, type Pass1Result } from './pass1.js';
 import { BufferPool, arenaBytesFor } from './pool.js';
@@ -138,7 +138,7 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   const largePrim: Array<{ r: number; len: number; bytes: number }> = [];
   let largeMin = 0;
   // Per class, as typed arrays for the loop over every object: 0 instance (fixed size and reference count), 1 object
-  // array, 2 primitive array (size = alignUp(base + length × element size)).
+  // array, 2 primitive array (size as objArrayShallow/primArrayShallow compute it).
   const nc = classes.length;
   const kindOf = new Uint8Array(nc);
   const fixed = new Float64Array(nc);
@@ -146,14 +146,11 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   const elem = new Float64Array(nc);
   for (let c = 0; c < nc; c++) {
     const k = classes[c];
-    if (k.kind === KIND_PRIM_ARRAY) {
-      kindOf[c] = 2;
-      fixed[c] = alignUp(L.pointerSize + L.refSize + 4, L.refSize);
-      elem[c] = TYPE_SIZE[k.elemType];
-    } else if (k.kind === KIND_OBJ_ARRAY) {
-      kindOf[c] = 1;
-      fixed[c] = L.pointerSize + L.refSize + 4;
-      elem[c] = L.refSize;
+    if (k.kind === KIND_PRIM_ARRAY || k.kind === KIND_OBJ_ARRAY) {
+      const t = k.kind === KIND_PRIM_ARRAY ? k.elemType : -1;
+      kindOf[c] = t < 0 ? 1 : 2;
+      fixed[c] = arrayBase(L, t);
+      elem[c] = arrayElemSize(L, t);
     } else {
       fixed[c] = k.instanceShallow;
       refsOf[c] = k.refOffsets.length;
@@ -307,9 +304,7 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   const duplicateStrings = await findDuplicateStrings(strCtx, graph, shallow, hashRank, p1.hashVal, p1.hashVal2, hashLen, pool);
   // The string hashes (16 bytes per small byte[]/char[]) are dead: drop them before the dominators' peak.
   pool.give(hashLen, ...p1.hashCaps);
-  hashLen = new Uint32Array(0);
-  hashRank = new Uint32Array(0);
-  for (const k of ['hashOrd', 'hashVal', 'hashVal2'] as const) (p1 as Record<typeof k, Uint32Array>)[k] = new Uint32Array(0);
+  hashLen = hashRank = p1.hashOrd = p1.hashVal = p1.hashVal2 = new Uint32Array(0);
   p1.hashCaps = [];
   lap('strings');
 

@@ -11,7 +11,7 @@ export class Growable<T extends TA> {
    * sit in the malloc heap, which keeps freed memory resident.
    */
   constructor(
-    private readonly ctor: Ctor<T>,
+    ctor: Ctor<T>,
     initial = 1024,
     private readonly alloc: (n: number) => T = (n) => new ctor(n),
     private readonly release: (a: T) => void = () => undefined,

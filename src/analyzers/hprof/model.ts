@@ -120,12 +120,24 @@ export interface Layout {
   align: number;
 }
 
+/**
+ * An array's shallow size is alignUp(base + length × element size, align): its base (header, length field and, for
+ * primitive arrays, padding to a reference) and element size. `elemType` −1 is an object array.
+ */
+export function arrayBase(L: Layout, elemType: number): number {
+  return elemType < 0 ? L.pointerSize + L.refSize + 4 : alignUp(L.pointerSize + L.refSize + 4, L.refSize);
+}
+
+export function arrayElemSize(L: Layout, elemType: number): number {
+  return elemType < 0 ? L.refSize : TYPE_SIZE[elemType];
+}
+
 export function objArrayShallow(L: Layout, length: number): number {
-  return alignUp(L.pointerSize + L.refSize + 4 + length * L.refSize, L.align);
+  return alignUp(arrayBase(L, -1) + length * arrayElemSize(L, -1), L.align);
 }
 
 export function primArrayShallow(L: Layout, elemType: number, length: number): number {
-  return alignUp(alignUp(L.pointerSize + L.refSize + 4, L.refSize) + length * TYPE_SIZE[elemType], L.align);
+  return alignUp(arrayBase(L, elemType) + length * arrayElemSize(L, elemType), L.align);
 }
 
 export function hexId(id: number): string {
