@@ -1,16 +1,14 @@
 import { once } from 'node:events';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SSMClient } from '@aws-sdk/client-ssm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import type { CommandRunResult, InstanceResult } from '../../src/core/executor.js';
 import { createLocalExecutor } from '../../src/executors/local.js';
 import { createRoutingExecutor } from '../../src/executors/routing.js';
 import { createSsmExecutor, keyFromUrl } from '../../src/executors/ssm.js';
-import { fakeS3Client, fakeSsmClient } from '../support/fake-aws/clients.js';
 import { liveProcessesInGroup } from '../support/fake-aws/process-group.js';
 import { TEST_DOCUMENTS_DIR, REAL_DOCUMENTS_DIR } from '../support/fake-aws/paths.js';
-import { fakeInstanceIds, startFakeSsm, type FakeSsmServer } from '../support/fake-aws/ssm-server.js';
+import { fakeInstanceIds } from '../support/fake-aws/ssm-server.js';
+import { useFakeSsm } from '../support/fake-aws/use-fake-ssm.js';
 
 const IDS = fakeInstanceIds(4);
 const TAGGED = fakeInstanceIds(3, 7);
@@ -20,29 +18,12 @@ function byId(r: CommandRunResult): Record<string, InstanceResult> {
 }
 
 describe('SSM executor through the real SDK against the local SSM server', () => {
-  let server: FakeSsmServer;
-  let ssm: SSMClient;
-  let s3: S3Client;
-
-  beforeAll(async () => {
-    server = await startFakeSsm({
-      instances: [...IDS, { id: TAGGED[0]!, tags: { Env: 'acme-prod', Tier: 'app' } }, { id: TAGGED[1]!, tags: { Env: 'acme-prod', Tier: 'app' } }, { id: TAGGED[2]!, tags: { Env: 'acme-prod', Tier: 'db' } }],
-      documentsDirs: [REAL_DOCUMENTS_DIR, TEST_DOCUMENTS_DIR],
-    });
-    ssm = fakeSsmClient(server.endpoint);
-    s3 = fakeS3Client(server.endpoint);
-  });
-  afterEach(() => {
-    server.faults.clear();
-    server.resetCalls();
-  });
-  afterAll(async () => {
-    ssm.destroy();
-    s3.destroy();
-    await server.close();
+  const aws = useFakeSsm({
+    instances: [...IDS, { id: TAGGED[0]!, tags: { Env: 'acme-prod', Tier: 'app' } }, { id: TAGGED[1]!, tags: { Env: 'acme-prod', Tier: 'app' } }, { id: TAGGED[2]!, tags: { Env: 'acme-prod', Tier: 'db' } }],
+    documentsDirs: [REAL_DOCUMENTS_DIR, TEST_DOCUMENTS_DIR],
   });
 
-  const executor = (extra: Partial<Parameters<typeof createSsmExecutor>[0]> = {}) => createSsmExecutor({ ssm, s3, pollIntervalMs: 50, maxPollIntervalMs: 200, ...extra });
+  const executor = (extra: Partial<Parameters<typeof createSsmExecutor>[0]> = {}) => createSsmExecutor({ ssm: aws.ssm, s3: aws.s3, pollIntervalMs: 50, maxPollIntervalMs: 200, ...extra });
 
   it('runs the document on every instance as that instance, one ListCommandInvocations per round', async () => {
     const r = await executor().run({ document: 'Medic-TestOutput', parameters: { Chars: '20' }, targets: { instanceIds: IDS.slice(0, 3) }, timeoutSeconds: 30, comment: 'job 42 by ana@example.com' });
@@ -53,18 +34,18 @@ describe('SSM executor through the real SDK against the local SSM server', () =>
       expect(byId(r)[id]!.stdout).toMatch(/^x+\n?x*END$/);
       expect(byId(r)[id]!.stderr).toBe(`to stderr from ${id}\n`);
     }
-    expect(server.calls.get('SendCommand')).toBe(1);
-    expect(server.calls.get('GetCommandInvocation')).toBe(3);
-    expect(server.calls.get('ListCommandInvocations')).toBeGreaterThanOrEqual(1);
-    expect(server.commands.get(r.commandId)!.comment).toBe('job 42 by ana@example.com');
+    expect(aws.server.calls.get('SendCommand')).toBe(1);
+    expect(aws.server.calls.get('GetCommandInvocation')).toBe(3);
+    expect(aws.server.calls.get('ListCommandInvocations')).toBeGreaterThanOrEqual(1);
+    expect(aws.server.commands.get(r.commandId)!.comment).toBe('job 42 by ana@example.com');
   });
 
   it('polls one instance with GetCommandInvocation through InvocationDoesNotExist', async () => {
-    server.faults.invocationLag(2);
+    aws.server.faults.invocationLag(2);
     const r = await executor().run({ document: 'Medic-TestOutput', parameters: { Chars: '5' }, targets: { instanceIds: [IDS[0]!] }, timeoutSeconds: 30 });
     expect(r.instances[0]).toMatchObject({ status: 'Success', stdout: 'xxEND' });
-    expect(server.calls.get('ListCommandInvocations')).toBeUndefined();
-    expect(server.calls.get('GetCommandInvocation')).toBeGreaterThanOrEqual(3);
+    expect(aws.server.calls.get('ListCommandInvocations')).toBeUndefined();
+    expect(aws.server.calls.get('GetCommandInvocation')).toBeGreaterThanOrEqual(3);
   });
 
   it('reports a failing step with its exit code and stderr', async () => {
@@ -74,8 +55,8 @@ describe('SSM executor through the real SDK against the local SSM server', () =>
   });
 
   it('reports offline instances per instance and still returns the others', async () => {
-    server.faults.offline(IDS[1]!, 'DeliveryTimedOut');
-    server.faults.offline(IDS[2]!, 'Undeliverable');
+    aws.server.faults.offline(IDS[1]!, 'DeliveryTimedOut');
+    aws.server.faults.offline(IDS[2]!, 'Undeliverable');
     const r = byId(await executor().run({ document: 'Medic-TestOutput', parameters: {}, targets: { instanceIds: IDS.slice(0, 3) }, timeoutSeconds: 30 }));
     expect(r[IDS[0]!]).toMatchObject({ status: 'Success' });
     expect(r[IDS[1]!]).toMatchObject({ status: 'Undeliverable', exitCode: null });
@@ -83,19 +64,19 @@ describe('SSM executor through the real SDK against the local SSM server', () =>
     expect(r[IDS[2]!]).toMatchObject({ status: 'Undeliverable' });
     expect(r[IDS[2]!]!.detail).toMatch(/Undeliverable/);
     // Nothing ran on the offline ones, so their output is not fetched.
-    expect(server.calls.get('GetCommandInvocation')).toBe(1);
+    expect(aws.server.calls.get('GetCommandInvocation')).toBe(1);
   });
 
   it('retries throttled calls beyond the SDK’s own attempts', async () => {
-    server.faults.throttleNext(6, ['SendCommand']);
+    aws.server.faults.throttleNext(6, ['SendCommand']);
     const r = await executor().run({ document: 'Medic-TestOutput', parameters: {}, targets: { instanceIds: [IDS[0]!] }, timeoutSeconds: 30 });
     expect(r.instances[0]!.status).toBe('Success');
     // 3 SDK attempts, throttled; 3 more, throttled; then the call that went through.
-    expect(server.calls.get('SendCommand')).toBe(7);
+    expect(aws.server.calls.get('SendCommand')).toBe(7);
   });
 
   it('keeps polling through throttled polls', async () => {
-    server.faults.throttleNext(8, ['ListCommandInvocations', 'GetCommandInvocation']);
+    aws.server.faults.throttleNext(8, ['ListCommandInvocations', 'GetCommandInvocation']);
     const r = await executor().run({ document: 'Medic-TestOutput', parameters: {}, targets: { instanceIds: IDS.slice(0, 2) }, timeoutSeconds: 30 });
     expect(r.instances.map((i) => i.status)).toEqual(['Success', 'Success']);
   });
@@ -106,8 +87,8 @@ describe('SSM executor through the real SDK against the local SSM server', () =>
     expect(inst.status).toBe('Success');
     expect(inst.stdout).toHaveLength(60000);
     expect(inst.stdout.endsWith('END')).toBe(true);
-    expect(server.calls.get('S3.GetObject')).toBe(1);
-    expect(server.s3.keys('medic-output', `runs/${r.commandId}/`)).toEqual([`runs/${r.commandId}/${IDS[0]}/awsrunShellScript/output/stderr`, `runs/${r.commandId}/${IDS[0]}/awsrunShellScript/output/stdout`]);
+    expect(aws.server.calls.get('S3.GetObject')).toBe(1);
+    expect(aws.server.s3.keys('medic-output', `runs/${r.commandId}/`)).toEqual([`runs/${r.commandId}/${IDS[0]}/awsrunShellScript/output/stderr`, `runs/${r.commandId}/${IDS[0]}/awsrunShellScript/output/stdout`]);
   });
 
   it('says the output was cut when there is no output bucket', async () => {
@@ -118,7 +99,7 @@ describe('SSM executor through the real SDK against the local SSM server', () =>
 
   it('cancels the command when the job is aborted mid-run', async () => {
     const ac = new AbortController();
-    const started = once(server.events, 'step-started') as Promise<[{ pid: number; instanceId: string }]>;
+    const started = once(aws.server.events, 'step-started') as Promise<[{ pid: number; instanceId: string }]>;
     const run = executor().run({ document: 'Medic-TestSleep', parameters: { Seconds: '300' }, targets: { instanceIds: [IDS[3]!] }, timeoutSeconds: 600, signal: ac.signal });
     const [{ pid, instanceId }] = await started;
     expect(instanceId).toBe(IDS[3]);
@@ -126,25 +107,25 @@ describe('SSM executor through the real SDK against the local SSM server', () =>
     const r = await run;
     expect(r.instances[0]).toMatchObject({ instanceId: IDS[3], status: 'Cancelled', exitCode: null });
     expect(r.instances[0]!.stdout).toContain(`sleeping as ${IDS[3]}`);
-    expect(server.calls.get('CancelCommand')).toBe(1);
+    expect(aws.server.calls.get('CancelCommand')).toBe(1);
     expect(liveProcessesInGroup(pid)).toEqual([]);
   });
 
   it('gives up at its deadline on an agent that never answers, cancels, and says so', async () => {
-    server.faults.hang(IDS[2]!);
+    aws.server.faults.hang(IDS[2]!);
     const r = byId(await executor({ deadlineMs: 1500 }).run({ document: 'Medic-TestOutput', parameters: {}, targets: { instanceIds: [IDS[0]!, IDS[2]!] }, timeoutSeconds: 30 }));
     expect(r[IDS[0]!]!.status).toBe('Success');
     expect(r[IDS[2]!]).toMatchObject({ status: 'TimedOut', exitCode: null });
     expect(r[IDS[2]!]!.detail).toMatch(/no result within \d+ s/);
-    expect(server.calls.get('CancelCommand')).toBe(1);
+    expect(aws.server.calls.get('CancelCommand')).toBe(1);
   });
 
   it('runs on tag targets, following ListCommandInvocations with Details', async () => {
     const r = await executor().run({ document: 'Medic-TestOutput', parameters: {}, targets: { tags: { Env: 'acme-prod', Tier: 'app' } }, timeoutSeconds: 30 });
     expect(r.instances.map((i) => i.instanceId).sort()).toEqual([TAGGED[0], TAGGED[1]].sort());
     expect(r.instances.every((i) => i.status === 'Success')).toBe(true);
-    expect(server.calls.get('ListCommandInvocations')).toBeGreaterThanOrEqual(1);
-    expect(server.calls.get('ListCommands')).toBeGreaterThanOrEqual(1);
+    expect(aws.server.calls.get('ListCommandInvocations')).toBeGreaterThanOrEqual(1);
+    expect(aws.server.calls.get('ListCommands')).toBeGreaterThanOrEqual(1);
   });
 
   it('answers tag targets that match nothing with no instances', async () => {
@@ -158,21 +139,21 @@ describe('SSM executor through the real SDK against the local SSM server', () =>
     expect(r[unknown]).toMatchObject({ status: 'InvalidInstance', exitCode: null });
     expect(r[unknown]!.detail).toMatch(/not registered with SSM/);
     expect(r[IDS[0]!]!.status).toBe('Success');
-    expect(server.calls.get('DescribeInstanceInformation')).toBe(1);
-    expect(server.calls.get('SendCommand')).toBe(2);
+    expect(aws.server.calls.get('DescribeInstanceInformation')).toBe(1);
+    expect(aws.server.calls.get('SendCommand')).toBe(2);
   });
 
   it('sends nothing when every instance id is unknown', async () => {
     const r = await executor().run({ document: 'Medic-TestOutput', parameters: {}, targets: { instanceIds: ['i-0eeeeeeeeeeeeeee0'] }, timeoutSeconds: 30 });
     expect(r.instances).toMatchObject([{ status: 'InvalidInstance' }]);
-    expect(server.calls.get('GetCommandInvocation')).toBeUndefined();
+    expect(aws.server.calls.get('GetCommandInvocation')).toBeUndefined();
   });
 
   it('runs only Medic documents and turns SSM refusals into user errors', async () => {
     await expect(executor().run({ document: 'AWS-RunShellScript', parameters: { commands: 'id' }, targets: { instanceIds: [IDS[0]!] }, timeoutSeconds: 30 })).rejects.toBeInstanceOf(UserError);
     await expect(executor().run({ document: 'Medic-TestOutput', parameters: { Chars: '$(id)' }, targets: { instanceIds: [IDS[0]!] }, timeoutSeconds: 30 })).rejects.toThrow(/refused the parameters/);
     await expect(executor({ documentPrefix: 'Other-' }).run({ document: 'Medic-TestOutput', parameters: {}, targets: { instanceIds: [IDS[0]!] }, timeoutSeconds: 30 })).rejects.toMatchObject({ message: expect.stringMatching(/Other-Medic-TestOutput is not installed/), hint: expect.stringMatching(/medic ssm sync/) });
-    expect(server.commands.size).toBeGreaterThan(0);
+    expect(aws.server.commands.size).toBeGreaterThan(0);
   });
 
   it('runs Medic-HealthCheck on a simulated instance and gets its JSON', async () => {

@@ -1,16 +1,14 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SSMClient } from '@aws-sdk/client-ssm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/core/errors.js';
 import { createLocalExecutor } from '../../../src/executors/local.js';
 import { createRoutingExecutor } from '../../../src/executors/routing.js';
 import { createSsmExecutor } from '../../../src/executors/ssm.js';
 import { runHealthCheck } from '../../../src/runbooks/health/health-check.js';
-import { fakeS3Client, fakeSsmClient } from '../../support/fake-aws/clients.js';
 import { REAL_DOCUMENTS_DIR } from '../../support/fake-aws/paths.js';
-import { fakeInstanceIds, startFakeSsm, type FakeSsmServer } from '../../support/fake-aws/ssm-server.js';
+import { fakeInstanceIds } from '../../support/fake-aws/ssm-server.js';
+import { useFakeSsm } from '../../support/fake-aws/use-fake-ssm.js';
 import { healthContext } from './context.js';
 
 describe('health on this host through the local executor', () => {
@@ -55,24 +53,7 @@ describe('health on this host through the local executor', () => {
 describe('health across tiers through the real SDK and the local SSM server', () => {
   const app = fakeInstanceIds(3);
   const web = fakeInstanceIds(2, 5);
-  let server: FakeSsmServer;
-  let ssm: SSMClient;
-  let s3: S3Client;
-
-  beforeAll(async () => {
-    server = await startFakeSsm({ instances: [...app, ...web.map((id) => ({ id, tags: { Env: 'acme-prod', Tier: 'web' } }))], documentsDirs: [REAL_DOCUMENTS_DIR] });
-    ssm = fakeSsmClient(server.endpoint);
-    s3 = fakeS3Client(server.endpoint);
-  });
-  afterEach(() => {
-    server.faults.clear();
-    server.resetCalls();
-  });
-  afterAll(async () => {
-    ssm.destroy();
-    s3.destroy();
-    await server.close();
-  });
+  const aws = useFakeSsm({ instances: [...app, ...web.map((id) => ({ id, tags: { Env: 'acme-prod', Tier: 'web' } }))], documentsDirs: [REAL_DOCUMENTS_DIR] });
 
   const inventory = {
     'acme-prod': {
@@ -87,10 +68,10 @@ describe('health across tiers through the real SDK and the local SSM server', ()
   };
 
   it('runs one command per tier in parallel; offline and unknown instances are critical rows', async () => {
-    server.faults.offline(app[1]!, 'DeliveryTimedOut');
-    const executor = createSsmExecutor({ ssm, s3, pollIntervalMs: 50, maxPollIntervalMs: 200 });
+    aws.server.faults.offline(app[1]!, 'DeliveryTimedOut');
+    const executor = createSsmExecutor({ ssm: aws.ssm, s3: aws.s3, pollIntervalMs: 50, maxPollIntervalMs: 200 });
     const result = await runHealthCheck({ kind: 'health.check', env: 'acme-prod' }, healthContext(executor, inventory));
-    expect(server.calls.get('SendCommand')).toBe(3); // app (refused for the unknown id, then resent) + web
+    expect(aws.server.calls.get('SendCommand')).toBe(3); // app (refused for the unknown id, then resent) + web
     expect(result.tiers).toEqual(['app', 'web']);
     expect(result.instances).toHaveLength(6);
     expect(result.commandIds).toHaveLength(2);
@@ -108,11 +89,11 @@ describe('health across tiers through the real SDK and the local SSM server', ()
   });
 
   it('checks one tier when asked', async () => {
-    const executor = createSsmExecutor({ ssm, s3, pollIntervalMs: 50 });
+    const executor = createSsmExecutor({ ssm: aws.ssm, s3: aws.s3, pollIntervalMs: 50 });
     const result = await runHealthCheck({ kind: 'health.check', env: 'acme-prod', tier: 'web' }, healthContext(executor, inventory));
     expect(result.tiers).toEqual(['web']);
     expect(result.instances.map((r) => r.instanceId).sort()).toEqual([...web].sort());
-    expect(server.calls.get('SendCommand')).toBe(1);
+    expect(aws.server.calls.get('SendCommand')).toBe(1);
   });
 
   it('shows a tier it could not send to as critical rows and still checks the others', async () => {
@@ -127,9 +108,9 @@ describe('health across tiers through the real SDK and the local SSM server', ()
 
   it('stops when the job is cancelled, cancelling the SSM command', async () => {
     const ac = new AbortController();
-    server.events.once('step-started', () => ac.abort());
-    const executor = createSsmExecutor({ ssm, s3, pollIntervalMs: 50 });
+    aws.server.events.once('step-started', () => ac.abort());
+    const executor = createSsmExecutor({ ssm: aws.ssm, s3: aws.s3, pollIntervalMs: 50 });
     await expect(runHealthCheck({ kind: 'health.check', env: 'acme-prod', tier: 'app' }, healthContext(executor, inventory, ac.signal))).rejects.toThrow(/abort/i);
-    expect(server.calls.get('CancelCommand')).toBe(1);
+    expect(aws.server.calls.get('CancelCommand')).toBe(1);
   });
 });

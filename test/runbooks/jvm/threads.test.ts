@@ -1,5 +1,3 @@
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jvmThreadsCard } from '../../../cards/jvm-threads-card.js';
@@ -8,9 +6,9 @@ import { createLocalExecutor } from '../../../src/executors/local.js';
 import { createSsmExecutor } from '../../../src/executors/ssm.js';
 import { runJvmThreads, splitThreadDumpOutput } from '../../../src/runbooks/jvm/threads.js';
 import { cardText, expectValidCard } from '../../support/adaptive-card.js';
-import { fakeS3Client, fakeSsmClient } from '../../support/fake-aws/clients.js';
 import { REAL_DOCUMENTS_DIR } from '../../support/fake-aws/paths.js';
-import { fakeInstanceIds, startFakeSsm, type FakeSsmServer } from '../../support/fake-aws/ssm-server.js';
+import { fakeInstanceIds } from '../../support/fake-aws/ssm-server.js';
+import { useFakeSsm } from '../../support/fake-aws/use-fake-ssm.js';
 import { compileTestJvm, jvmContext, startTestJvm, type TestJvm } from './test-jvm.js';
 
 const marker = `medic-threads-test-${process.pid}`;
@@ -73,30 +71,18 @@ describe('jvm threads on this host through the local executor', () => {
 
 describe('jvm threads through the real SDK and the local SSM server', () => {
   const [id] = fakeInstanceIds(1, 7);
-  let server: FakeSsmServer;
-  let ssm: SSMClient;
-  let s3: S3Client;
-  beforeAll(async () => {
-    server = await startFakeSsm({ instances: [id!], documentsDirs: [REAL_DOCUMENTS_DIR] });
-    ssm = fakeSsmClient(server.endpoint);
-    s3 = fakeS3Client(server.endpoint);
-  });
-  afterAll(async () => {
-    ssm?.destroy();
-    s3?.destroy();
-    await server?.close();
-  });
+  const aws = useFakeSsm({ instances: [id!], documentsDirs: [REAL_DOCUMENTS_DIR] });
 
   it('reads the dumps beyond the 24,000-character inline limit from the S3 output bucket and finds the deadlock', async () => {
-    const executor = createSsmExecutor({ ssm, s3, pollIntervalMs: 50, maxPollIntervalMs: 300, outputS3Bucket: 'medic-output', outputS3KeyPrefix: 'ssm' });
+    const executor = createSsmExecutor({ ssm: aws.ssm, s3: aws.s3, pollIntervalMs: 50, maxPollIntervalMs: 300, outputS3Bucket: 'medic-output', outputS3KeyPrefix: 'ssm' });
     const ctx = jvmContext(executor, inventory({ instanceIds: [id] }, { [id!]: 'app-1' }));
     const result = await runJvmThreads({ kind: 'jvm.threads', env: 'demo', target: 'app-1', count: 3, intervalSeconds: 1 }, ctx);
     expect(result.target).toMatchObject({ instanceId: id, name: 'app-1' });
     expect(result.attachments![0]!.content.length).toBeGreaterThan(24_000);
-    expect(server.calls.get('S3.GetObject')).toBeGreaterThanOrEqual(1);
+    expect(aws.server.calls.get('S3.GetObject')).toBeGreaterThanOrEqual(1);
     expect(result.report.dumps).toHaveLength(3);
     expect([...result.report.deadlocks[0]!.threads].sort()).toEqual(['DeadlockThread-A', 'DeadlockThread-B']);
-    expect(server.commands.get(result.commandId)).toMatchObject({ documentName: 'Medic-JvmThreadDump', parameters: { JvmProcess: [marker], Count: ['3'], IntervalSeconds: ['1'] } });
+    expect(aws.server.commands.get(result.commandId)).toMatchObject({ documentName: 'Medic-JvmThreadDump', parameters: { JvmProcess: [marker], Count: ['3'], IntervalSeconds: ['1'] } });
   }, 120_000);
 });
 
