@@ -66,16 +66,16 @@ export class BufferPool {
       this.free.splice(best, 1);
       return { r, dirty: r.len };
     }
-    const arena = this.arenaFor(need);
-    if (!arena) {
+    // From the arena, where a free range ending at the top grows into the untouched memory above it.
+    const arena = this.reserveArena();
+    const t = arena ? this.free.findIndex((r) => r.buf === arena && r.off + r.len === this.top) : -1;
+    const start = t >= 0 ? this.free[t].off : this.top;
+    if (!arena || start + need > this.arenaBytes) {
       this.freshBytes += need;
       const buf = new SharedArrayBuffer(need);
       this.mine.add(buf);
       return { r: { buf, off: 0, len: need }, dirty: 0 };
     }
-    // A free range ending at the top grows into the untouched memory above it.
-    const t = this.free.findIndex((r) => r.buf === arena && r.off + r.len === this.top);
-    const start = t >= 0 ? this.free[t].off : this.top;
     const dirty = t >= 0 ? this.free[t].len : 0;
     if (t >= 0) this.free.splice(t, 1);
     this.freshBytes += need - dirty;
@@ -84,10 +84,9 @@ export class BufferPool {
     return { r: { buf: arena, off: start, len: need }, dirty };
   }
 
-  /** The arena, reserved on first use, when `need` more bytes fit in it (with a free range at its top, if any). */
-  private arenaFor(need: number): SharedArrayBuffer | null {
+  /** The arena, reserved on first use (smaller when the system refuses: overcommit limits); null when none. */
+  private reserveArena(): SharedArrayBuffer | null {
     if (!this.arena) {
-      // Reserve lazily, smaller when the system refuses (overcommit limits).
       for (let bytes = this.arenaBytes; bytes >= 1 << 26 && !this.arena; bytes = Math.floor(bytes / 16) * 8) {
         try {
           this.arena = new SharedArrayBuffer(bytes);
@@ -97,14 +96,9 @@ export class BufferPool {
           // try half as much
         }
       }
-      if (!this.arena) {
-        this.arenaBytes = 0;
-        return null;
-      }
+      if (!this.arena) this.arenaBytes = 0;
     }
-    const topFree = this.free.find((r) => r.buf === this.arena && r.off + r.len === this.top);
-    const start = topFree ? topFree.off : this.top;
-    return start + need <= this.arenaBytes ? this.arena : null;
+    return this.arena;
   }
 
   private view<T extends View>(Ctor: new (b: SharedArrayBuffer, off: number, len: number) => T, size: number, k: number, zero: boolean): T {
