@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +19,23 @@ describe('worker threads', () => {
     const two = await analyzeHeapDump(SAMPLE, { threads: 2 });
     expect(strip(two)).toEqual(strip(one));
     expect(two.emptyCollections).toEqual(one.emptyCollections);
+  });
+
+  it('gives the same report with two workers beside the calling thread', async () => {
+    const one = await analyzeHeapDump(SAMPLE, { threads: 1 });
+    const three = await analyzeHeapDump(SAMPLE, { threads: 3 });
+    expect(strip(three)).toEqual(strip(one));
+  });
+
+  it('ends its early-started workers when the dump turns out to be unreadable, so the process can exit', async () => {
+    // The edge workers start before pass 1; a dump cut short fails in pass 1, before they get any work. A worker left
+    // waiting would keep this child process alive until the timeout kills it.
+    const bad = join(out, 'cut.hprof');
+    writeFileSync(bad, readFileSync(SAMPLE).subarray(0, 3_000_000));
+    const index = pathToFileURL(join(REPO, 'src/analyzers/hprof/index.ts')).href;
+    const script = `import { analyzeHeapDump } from ${JSON.stringify(index)}; analyzeHeapDump(${JSON.stringify(bad)}, { threads: 3 }).then(() => console.log('analyzed'), (e) => console.log('refused: ' + e.name + ': ' + e.message));`;
+    const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO, timeout: 60_000 });
+    expect(r.stdout).toMatch(/^refused: HeapDumpError: .*at byte \d+/);
   });
 
   it('runs the whole analysis on a worker thread and reports the share of the file read', async () => {
