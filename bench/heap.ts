@@ -1,11 +1,13 @@
 /**
- * `npm run bench:heap -- [file.hprof[.gz]] [--threads N] [--runs N] [--no-visualvm] [--objects N] [--keep] [--hugepages]`
+ * `npm run bench:heap -- [file.hprof[.gz]] [--threads N] [--runs N] [--no-visualvm] [--objects N] [--payload-ints N] [--keep] [--hugepages]`
  *
  * Times Medic's heap-dump analyzer, compiled to JavaScript, in a child process (so peak RSS is the analysis alone) and, on the same file in the
  * same run, VisualVM's heap library (Debian package `visualvm`) driven headless by bench/heap/VisualVmHeap.java:
  * open, histogram, 20 biggest objects by retained size, retained size per class. Without a file it makes a
  * ~150 MB dump from a real JVM (test/fixtures/java/heap/HeapShapes.java, the HashMap-leak shape) and deletes it after
- * (`--keep` keeps it in the OS temp dir and prints its path, for repeated runs).
+ * (`--keep` keeps it in the OS temp dir and prints its path, for repeated runs). `--payload-ints N` gives each
+ * payload an int[N] instead of int[4]: `--objects 1700000 --payload-ints 68` makes the issue's reference shape
+ * (~146 MB of 1.7 M objects, 86 file bytes per object; the default shape has ~43, like the research's leak dumps).
  *
  * Per pass it prints wall and CPU seconds (all threads of the child) and how much fresh memory the analysis had taken
  * by then (first writes to new memory cost more than rewrites: ~0.4 ms per MB in order, ~2.5 ms per MB in random
@@ -64,14 +66,15 @@ console.log(JSON.stringify({ seconds: r.seconds, passes, cpuSeconds: (cpu.user +
   return { ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult), wall: (performance.now() - t0) / 1000 };
 }
 
-function makeDump(dir: string, objects: number, keep: boolean): Promise<string> {
+function makeDump(dir: string, objects: number, keep: boolean, payloadInts: number): Promise<string> {
   const classes = join(dir, 'classes');
   execFileSync('javac', ['-d', classes, join(repo, 'test/fixtures/java/heap/HeapShapes.java')]);
   // ~6 objects per map entry (Node, Long, Payload, String, byte[], int[]).
   const entries = Math.round(objects / 6);
-  const file = keep ? join(tmpdir(), `medic-bench-leak-${entries}.hprof`) : join(dir, `leak-${entries}.hprof`);
+  const name = `leak-${entries}${payloadInts === 4 ? '' : `-p${payloadInts}`}.hprof`;
+  const file = keep ? join(tmpdir(), `medic-bench-${name}`) : join(dir, name);
   return new Promise<string>((res, rej) => {
-    const p = spawn('java', ['-Xmx3g', '-cp', classes, 'HeapShapes', 'leak', String(entries)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn('java', ['-Xmx3g', '-cp', classes, 'HeapShapes', 'leak', String(entries), String(payloadInts)], { stdio: ['ignore', 'pipe', 'inherit'] });
     p.stdout.on('data', (d: Buffer) => {
       if (!d.toString().includes('READY')) return;
       try {
@@ -124,7 +127,7 @@ async function main(): Promise<void> {
     if (!file) {
       const objects = opt('--objects', 1_800_000);
       console.log(`no file given: making a dump of ~${objects.toLocaleString('en-US')} objects from a real JVM…`);
-      file = await makeDump(scratch, objects, args.includes('--keep'));
+      file = await makeDump(scratch, objects, args.includes('--keep'), opt('--payload-ints', 4));
       if (args.includes('--keep')) console.log(`kept: ${file} (delete it when done)`);
     }
     const size = statSync(file).size;
