@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { ByteWindow } from './byte-window.js';
 import { classRetained, computeDominators, computeRetained, dominatorChildren, shortestPathParents, type ObjectGraph } from './dominators.js';
 import { runEdgePass, type EdgeClass, type EdgeResult, type EdgeTask } from './edge-pass.js';
-import { EdgeWorkers } from './edge-workers.js';
+import { runEdgePassInWorkers } from './edge-workers.js';
 import { buildIdIndex, idAt, lookupId, radixOrder } from './id-index.js';
 import { KIND_INSTANCE, KIND_OBJ_ARRAY, KIND_PRIM_ARRAY, PRIM_NAMES, TYPE_SIZE, alignUp, arrayBase, arrayElemSize, hexId, javaClassName, objArrayShallow, primArrayShallow, type ClassInfo, type Layout } from './model.js';
 import { readObjects } from './object-reader.js';
@@ -49,16 +49,6 @@ const COLLECTIONS: Array<[string, string, string | null]> = [
  * strings, empty collections and the JVM's settings. Throws {@link HeapDumpError} for truncated or corrupt input.
  */
 export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {}): Promise<HeapReport> {
-  // The edge pass's worker threads, when it has some, are started early and must end with the analysis.
-  const workers: { edge: EdgeWorkers | null } = { edge: null };
-  try {
-    return await analyze(path, opts, workers);
-  } finally {
-    workers.edge?.close();
-  }
-}
-
-async function analyze(path: string, opts: AnalyzeHeapOptions, workers: { edge: EdgeWorkers | null }): Promise<HeapReport> {
   const t0 = performance.now();
   const seconds: Record<string, number> = {};
   let tPass = t0;
@@ -91,9 +81,6 @@ async function analyze(path: string, opts: AnalyzeHeapOptions, workers: { edge: 
   }
   const win = ByteWindow.open(path);
   const gzip = win.gzip;
-  // Gzip dumps are read in one stream (no seeking to a segment), so their edge pass runs on this thread.
-  const threads = Math.max(1, Math.min(opts.threads ?? (gzip || fileSize < 64 << 20 ? 1 : Math.min(2, availableParallelism())), 8));
-  if (threads > 1 && !gzip) workers.edge = new EdgeWorkers(threads);
   // Pass 1 reads the whole file, the edge pass only the heap segments: weight them ~45/45, the graph work 10.
   let p1: Pass1Result;
   // Every per-object array comes from here and goes back when its pass is done (see pool.ts).
@@ -118,7 +105,8 @@ async function analyze(path: string, opts: AnalyzeHeapOptions, workers: { edge: 
   }
 
   // Object index = rank of the address.
-  const edgeWorkers = p1.segments.length > 1 ? workers.edge : null;
+  const threads = Math.max(1, Math.min(opts.threads ?? (gzip || fileSize < 64 << 20 ? 1 : Math.min(2, availableParallelism())), 8));
+  const parallel = threads > 1 && !gzip && p1.segments.length > 1;
   const n = p1.count;
   const built = buildIdIndex(p1.ids, pool, () => {
     // free: ranks and sorted keys replace it
@@ -278,13 +266,10 @@ async function analyze(path: string, opts: AnalyzeHeapOptions, workers: { edge: 
   };
   let er: EdgeResult;
   try {
-    er = edgeWorkers ? await edgeWorkers.run(task, onBytes) : await runEdgePass(task, onBytes);
+    er = parallel ? await runEdgePassInWorkers(task, threads, onBytes) : await runEdgePass(task, onBytes);
   } catch (e) {
     throw new HeapDumpError(`cannot read the dump in the reference pass: ${(e as Error).message}`, 0, partialHistogram2(classes, instances, shallowByClass, n, idSize));
   }
-  // The workers' isolates are not needed any more.
-  workers.edge?.close();
-  workers.edge = null;
   // ordinal → rank is dead after the edge pass: back to the pool for the dominators.
   pool.give(rankOfOrd);
   rankOfOrd = null;

@@ -2,90 +2,34 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { runEdgePass, type EdgeResult, type EdgeTask } from './edge-pass.js';
+import type { EdgeResult, EdgeTask } from './edge-pass.js';
 
 /**
- * Worker threads for the parallel edge pass, started before pass 1 so that their start-up (~40 ms each: a V8
- * isolate and the module graph) runs on the core pass 1 leaves idle instead of on the critical path. `run` splits
- * the heap segments into contiguous byte ranges, one per worker. All arrays in the task live in SharedArrayBuffers
- * and every worker writes only its own objects' CSR slices, so no locking is needed (the `weak` bitset uses Atomics
- * because neighbours share words). Call `close` in every case: unused workers are terminated.
+ * Run the edge pass on `threads` worker threads over contiguous byte ranges of the heap segments. All arrays in the
+ * task live in SharedArrayBuffers and every worker writes only its own objects' CSR slices, so no locking is needed
+ * (the `weak` bitset uses Atomics because neighbours share words).
  */
-export class EdgeWorkers {
-  private readonly workers: Worker[];
-  private readonly failures: Array<Error | null>;
-
-  constructor(readonly threads: number) {
-    // The calling thread takes the last share itself: one isolate fewer to start.
-    this.workers = Array.from({ length: threads - 1 }, () => startWorker(import.meta.url, 'edge-worker', null));
-    this.failures = this.workers.map(() => null);
-    // A worker that dies before it gets its task (e.g. a module that cannot load) is reported by `run`.
-    this.workers.forEach((w, i) => w.once('error', (e) => (this.failures[i] ??= e)));
-  }
-
-  async run(task: EdgeTask, onBytes: (bytes: number) => void): Promise<EdgeResult> {
-    const total = task.segments.reduce((s, g) => s + g.length, 0);
-    const groups: EdgeTask['segments'][] = [];
-    let cur: EdgeTask['segments'] = [];
-    let acc = 0;
-    for (const seg of task.segments) {
-      cur.push(seg);
-      acc += seg.length;
-      if (acc >= (total * (groups.length + 1)) / this.threads && groups.length < this.threads - 1) {
-        groups.push(cur);
-        cur = [];
-      }
+export async function runEdgePassInWorkers(task: EdgeTask, threads: number, onBytes: (bytes: number) => void): Promise<EdgeResult> {
+  const total = task.segments.reduce((s, g) => s + g.length, 0);
+  const groups: EdgeTask['segments'][] = [];
+  let cur: EdgeTask['segments'] = [];
+  let acc = 0;
+  for (const seg of task.segments) {
+    cur.push(seg);
+    acc += seg.length;
+    if (acc >= (total * (groups.length + 1)) / threads && groups.length < threads - 1) {
+      groups.push(cur);
+      cur = [];
     }
-    if (cur.length > 0) groups.push(cur);
-    const pending = groups.slice(0, -1).map((segments, i) => this.runOne(i, { ...task, segments }, onBytes));
-    const own = await runEdgePass({ ...task, segments: groups[groups.length - 1] }, onBytes).catch((e: unknown) => {
-      // Let the workers' promises settle (and be observed) before the error goes up.
-      void Promise.allSettled(pending);
-      throw e;
-    });
-    const results = [...(await Promise.all(pending)), own];
-    return {
-      emptyNodes: results.flatMap((r) => r.emptyNodes),
-      emptyBacking: results.flatMap((r) => r.emptyBacking),
-      dangling: results.reduce((s, r) => s + r.dangling, 0),
-      bytes: results.reduce((s, r) => s + r.bytes, 0),
-    };
   }
-
-  close(): void {
-    for (const w of this.workers) void w.terminate();
-  }
-
-  private runOne(i: number, task: EdgeTask, onBytes: (bytes: number) => void): Promise<EdgeResult> {
-    const w = this.workers[i];
-    return new Promise((resolve, reject) => {
-      const early = this.failures[i];
-      if (early) {
-        reject(early);
-        return;
-      }
-      let done = false;
-      w.on('message', (m: { bytes?: number; result?: EdgeResult; error?: string }) => {
-        if (m.bytes !== undefined) onBytes(m.bytes);
-        else if (m.error !== undefined) {
-          done = true;
-          reject(new Error(m.error));
-        } else if (m.result) {
-          done = true;
-          resolve(m.result);
-        }
-      });
-      w.on('error', (e) => {
-        done = true;
-        reject(e);
-      });
-      w.on('exit', (code) => {
-        if (!done) reject(new Error(`edge worker exited with code ${code}`));
-      });
-      // Shared-memory views travel as views on the same memory; plain arrays are copied.
-      w.postMessage(task);
-    });
-  }
+  if (cur.length > 0) groups.push(cur);
+  const results = await Promise.all(groups.map((segments) => runOne({ ...task, segments }, onBytes)));
+  return {
+    emptyNodes: results.flatMap((r) => r.emptyNodes),
+    emptyBacking: results.flatMap((r) => r.emptyBacking),
+    dangling: results.reduce((s, r) => s + r.dangling, 0),
+    bytes: results.reduce((s, r) => s + r.bytes, 0),
+  };
 }
 
 /**
@@ -100,4 +44,28 @@ export function startWorker(base: string, name: string, workerData: unknown): Wo
   const url = new URL(`./${name}.ts`, base).href;
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); });`;
   return new Worker(boot, { eval: true, workerData });
+}
+
+function runOne(task: EdgeTask, onBytes: (bytes: number) => void): Promise<EdgeResult> {
+  return new Promise((resolve, reject) => {
+    const w = startWorker(import.meta.url, 'edge-worker', task);
+    let done = false;
+    w.on('message', (m: { bytes?: number; result?: EdgeResult; error?: string }) => {
+      if (m.bytes !== undefined) onBytes(m.bytes);
+      else if (m.error !== undefined) {
+        done = true;
+        reject(new Error(m.error));
+      } else if (m.result) {
+        done = true;
+        resolve(m.result);
+      }
+    });
+    w.on('error', (e) => {
+      done = true;
+      reject(e);
+    });
+    w.on('exit', (code) => {
+      if (!done) reject(new Error(`edge worker exited with code ${code}`));
+    });
+  });
 }

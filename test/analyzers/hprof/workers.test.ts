@@ -21,15 +21,15 @@ describe('worker threads', () => {
     expect(two.emptyCollections).toEqual(one.emptyCollections);
   });
 
-  it('gives the same report with two workers beside the calling thread', async () => {
+  it('gives the same report with the edge pass split over three workers', async () => {
     const one = await analyzeHeapDump(SAMPLE, { threads: 1 });
     const three = await analyzeHeapDump(SAMPLE, { threads: 3 });
     expect(strip(three)).toEqual(strip(one));
   });
 
-  it('ends its early-started workers when the dump turns out to be unreadable, so the process can exit', async () => {
-    // The edge workers start before pass 1; a dump cut short fails in pass 1, before they get any work. A worker left
-    // waiting would keep this child process alive until the timeout kills it.
+  it('refuses a dump cut short with the byte offset, and leaves nothing running that would keep the process alive', async () => {
+    // A worker, stream or handle left open by the failed analysis would keep this child process alive until the
+    // timeout kills it.
     const bad = join(out, 'cut.hprof');
     writeFileSync(bad, readFileSync(SAMPLE).subarray(0, 3_000_000));
     const index = pathToFileURL(join(REPO, 'src/analyzers/hprof/index.ts')).href;
