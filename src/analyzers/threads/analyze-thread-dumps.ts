@@ -1,7 +1,7 @@
 import { findContention, findDeadlockCycles, lockOwners } from './lock-graph.js';
 import { parseThreadDumps } from './parse-thread-dump.js';
 import { parseTopThreads, type TopThreadRow } from './parse-top.js';
-import { appFrame, isIdleStack, normalisePoolName } from './stack-patterns.js';
+import { appFrame, isAwaitingResult, isIdleStack, normalisePoolName } from './stack-patterns.js';
 import type {
   Contention,
   Deadlock,
@@ -161,8 +161,9 @@ function summarisePools(threads: ThreadInfo[]): PoolSummary[] {
     for (const t of members) {
       states[t.state] = (states[t.state] ?? 0) + 1;
       // Waiting without a timeout and not for a lock means waiting for a signal: a worker with nothing to do
-      // (custom idle loops park like this). A saturated pool's workers run, block, sleep or wait for a lock.
-      if (isIdleStack(t.frames) || (t.state === 'WAITING' && !t.waitingFor)) {
+      // (custom idle loops park like this), unless the signal is another task's result (Future.get, a latch). A
+      // saturated pool's workers run, block, sleep, wait for a lock or wait for such a result.
+      if (isIdleStack(t.frames) || (t.state === 'WAITING' && !t.waitingFor && !isAwaitingResult(t.frames))) {
         idle++;
         continue;
       }

@@ -35,6 +35,28 @@ const IDLE = new RegExp(
   ].join('|'),
 );
 
+// Waiting for another task's result or for a gate (Future.get, CompletableFuture.join, latches, barriers, permits):
+// parked without a lock, like an idle worker, but busy: it holds a request, and a pool of these takes no new work.
+const AWAITING_RESULT = new RegExp(
+  [
+    'FutureTask\\.(?:get|awaitDone)',
+    'CompletableFuture\\.(?:get|join|waitingGet|timedGet)',
+    'ForkJoinTask\\.(?:get|join|awaitDone|invoke)',
+    'CountDownLatch\\.await',
+    'CyclicBarrier\\.(?:await|dowait)',
+    'Phaser\\.(?:awaitAdvance|arriveAndAwaitAdvance|internalAwaitAdvance)',
+    'Semaphore\\.acquire',
+    'Exchanger\\.exchange',
+  ].join('|'),
+);
+
+/** True when one of the first frames shows the thread waiting for a result or a gate, not for work. */
+export function isAwaitingResult(frames: string[]): boolean {
+  const n = Math.min(frames.length, 16);
+  for (let i = 0; i < n; i++) if (AWAITING_RESULT.test(frames[i])) return true;
+  return false;
+}
+
 // What a lock holder may be doing instead of releasing the lock quickly.
 const IDLE_OR_IO = /Thread\.sleep|Object\.wait|Unsafe\.park|socketRead|SocketInputStream|NioSocketImpl|SocketDispatcher\.read|FileInputStream\.read|FileDispatcherImpl|readBytes|read0|write0|connect0|EPoll|poll0/;
 

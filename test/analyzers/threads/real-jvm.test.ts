@@ -107,6 +107,16 @@ describe('analysis of dumps from live JVMs', () => {
     expect(report.findings.some((f) => f.severity === 'warn' && f.title.includes('backend-pool-*') && f.title.includes('saturated'))).toBe(true);
   });
 
+  it.each(TOOLS)('counts workers waiting in Future.get() as busy, not idle: their pool is saturated too (%s)', (tool) => {
+    const { report, text } = analyze('ThreadSaturatedPool', tool);
+    // The JVM shows them parked without a lock, as an idle worker would be; only the frames tell them apart.
+    expect(text.match(/FutureTask\.get/g)).toHaveLength(4);
+    const gateway = report.pools.find((p) => p.name === 'gateway-*');
+    expect(gateway).toMatchObject({ size: 4, idle: 0, saturated: true, topFrameCount: 4, states: { WAITING: 4 } });
+    expect(gateway!.topFrame).toContain('ThreadSaturatedPool.callThroughGateway');
+    expect(report.findings.some((f) => f.severity === 'warn' && f.title.includes('gateway-*') && f.title.includes('saturated'))).toBe(true);
+  });
+
   it('finds the busy thread by cpu= deltas between two dumps and by top -H', async () => {
     const pid = jvms.get('ThreadBusy')!.pid;
     const first = await jstackL(pid);
