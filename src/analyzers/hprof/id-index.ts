@@ -170,30 +170,18 @@ function buildWide(ids: Float64Array, alloc: (n: number) => Uint32Array, min: nu
 /** Stable LSD radix sort (two 16-bit digits): the permutation that sorts `keys` ascending. */
 export function radixOrder(keys: Uint32Array, pool?: BufferPool): Uint32Array {
   const n = keys.length;
-  const tmpK = pool ? pool.u32(n, false) : new Uint32Array(n);
-  const tmpO = pool ? pool.u32(n, false) : new Uint32Array(n);
+  const sorted = pool ? pool.u32(n, false) : new Uint32Array(n);
   const out = pool ? pool.u32(n, false) : new Uint32Array(n);
-  const cnt = new Uint32Array(65537);
-  for (let i = 0; i < n; i++) cnt[(keys[i] & 0xffff) + 1]++;
-  for (let i = 1; i <= 65536; i++) cnt[i] += cnt[i - 1];
-  for (let i = 0; i < n; i++) {
-    const at = cnt[keys[i] & 0xffff]++;
-    tmpK[at] = keys[i];
-    tmpO[at] = i;
-  }
-  cnt.fill(0);
-  for (let i = 0; i < n; i++) cnt[(tmpK[i] >>> 16) + 1]++;
-  for (let i = 1; i <= 65536; i++) cnt[i] += cnt[i - 1];
-  for (let i = 0; i < n; i++) out[cnt[tmpK[i] >>> 16]++] = tmpO[i];
-  pool?.give(tmpK, tmpO);
+  radixInto(keys, sorted, out, pool);
+  pool?.give(sorted);
   return out;
 }
 
 /** Stable LSD radix sort (two 16-bit digits) of `keys0` into `keys`, with the source positions in `order`. */
-function radixInto(keys0: Uint32Array, keys: Uint32Array, order: Uint32Array, pool: BufferPool): void {
+function radixInto(keys0: Uint32Array, keys: Uint32Array, order: Uint32Array, pool?: BufferPool): void {
   const n = keys0.length;
-  const tmpK = pool.u32(n, false);
-  const tmpO = pool.u32(n, false);
+  const tmpK = pool ? pool.u32(n, false) : new Uint32Array(n);
+  const tmpO = pool ? pool.u32(n, false) : new Uint32Array(n);
   const cnt = new Uint32Array(65537);
   for (let i = 0; i < n; i++) cnt[(keys0[i] & 0xffff) + 1]++;
   for (let i = 1; i <= 65536; i++) cnt[i] += cnt[i - 1];
@@ -210,7 +198,7 @@ function radixInto(keys0: Uint32Array, keys: Uint32Array, order: Uint32Array, po
     keys[at] = tmpK[i];
     order[at] = tmpO[i];
   }
-  pool.give(tmpK, tmpO);
+  pool?.give(tmpK, tmpO);
 }
 
 /**
