@@ -3,7 +3,8 @@
  *
  * Times Medic's heap-dump analyzer, compiled to JavaScript, in a child process (so peak RSS is the analysis alone) and, on the same file in the
  * same run, VisualVM's heap library (Debian package `visualvm`) driven headless by bench/heap/VisualVmHeap.java:
- * open, histogram, 20 biggest objects by retained size, retained size per class. Without a file it makes a
+ * open, histogram, 20 biggest objects by retained size with their GC-root paths, retained size per class, system
+ * properties (what Medic's report holds; suspects and duplicate strings have no VisualVM API). Without a file it makes a
  * ~150 MB dump from a real JVM (test/fixtures/java/heap/HeapShapes.java, the HashMap-leak shape) and deletes it after
  * (`--keep` keeps it in the OS temp dir and prints its path, for repeated runs). `--payload-ints N` gives each
  * payload an int[N] instead of int[4]: `--objects 1700000 --payload-ints 68` makes the issue's reference shape

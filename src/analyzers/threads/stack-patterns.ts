@@ -52,9 +52,7 @@ const AWAITING_RESULT = new RegExp(
 
 /** True when one of the first frames shows the thread waiting for a result or a gate, not for work. */
 export function isAwaitingResult(frames: string[]): boolean {
-  const n = Math.min(frames.length, 16);
-  for (let i = 0; i < n; i++) if (AWAITING_RESULT.test(frames[i])) return true;
-  return false;
+  return topFramesMatch(frames, AWAITING_RESULT);
 }
 
 // What a lock holder may be doing instead of releasing the lock quickly.
@@ -62,8 +60,13 @@ const IDLE_OR_IO = /Thread\.sleep|Object\.wait|Unsafe\.park|socketRead|SocketInp
 
 /** True when one of the first frames shows the thread waiting for work. */
 export function isIdleStack(frames: string[]): boolean {
+  return topFramesMatch(frames, IDLE);
+}
+
+/** Whether one of the 16 innermost frames matches (what a thread waits in sits near the top of its stack). */
+function topFramesMatch(frames: string[], re: RegExp): boolean {
   const n = Math.min(frames.length, 16);
-  for (let i = 0; i < n; i++) if (IDLE.test(frames[i])) return true;
+  for (let i = 0; i < n; i++) if (re.test(frames[i])) return true;
   return false;
 }
 
