@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildIdIndex, idAt, lookupId, radixOrder } from '../../../src/analyzers/hprof/id-index.js';
 import { BufferPool } from '../../../src/analyzers/hprof/pool.js';
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../support/prng.js';
 
 /** Distinct ids: `base` plus strictly increasing multiples of `step` with random gaps. */
 function ascending(n: number, base: number, step: number, rand: () => number): number[] {
@@ -48,7 +37,7 @@ function checkIndex(ids: number[], absent: number[]): void {
 }
 
 describe('object id index', () => {
-  const rand = rng(7);
+  const rand = prng(7);
   const base = 0x7_0000_0000; // above 2^32, like the ids of a 6 GB heap
 
   it('ranks ids already in address order (the heap part of a HotSpot dump)', () => {

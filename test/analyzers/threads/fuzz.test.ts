@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeThreadDumps, NoThreadDumpError, toThreadReportJson } from '../../../src/analyzers/threads/index.js';
 import { threadAnalysisCard } from '../../../cards/thread-analysis-card.js';
 import { expectValidCard } from '../../support/adaptive-card.js';
+import { prng } from '../../support/prng.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const BASES = [
@@ -14,18 +15,6 @@ const BASES = [
   '../shared/corpus/threads/wilkinsona-jcmd-thread-print-jdk17-springboot-hang.txt',
   'test/fixtures/threads/jdk8-jstack-l-reentrantlock-deadlock.txt',
 ].map((p) => ({ name: path.basename(p), text: readFileSync(path.resolve(ROOT, p), 'utf8') }));
-
-/** mulberry32: a tiny seeded PRNG, so a failing case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Fragments that look like dump syntax, so garbage also hits the parser's interesting branches.
 const ATOMS = ['"', '\t', '\n', ' ', '- locked <0x', '- waiting to lock <', 'tid=', 'nid=0x', 'at ', '#', '(a ', ')', '>', 'java.lang.Thread.State: ', 'Found one Java-level deadlock:\n', '\u0000', 'é', '\r\n', 'Locked ownable synchronizers:', 'Carrying virtual thread #'];
