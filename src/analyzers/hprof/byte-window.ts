@@ -161,7 +161,13 @@ export class ByteWindow {
     let chunk = this.gzLeft;
     this.gzLeft = null;
     if (!chunk) {
-      const r = await this.gz!.next();
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await this.gz!.next();
+      } catch (e) {
+        // zlib's own words ("invalid block type", "incorrect data check") do not say what is wrong, or with what.
+        throw new Error(`the gzip data is corrupt (zlib: ${(e as Error).message}); copy the dump again, or analyze the uncompressed file if there is one`);
+      }
       if (r.done) return 0;
       chunk = r.value;
     }

@@ -77,7 +77,11 @@ const NEED_MORE = -1;
  */
 export async function runPass1(win: ByteWindow, onProgress: (f: number) => void, pool: BufferPool = new BufferPool()): Promise<Pass1Result> {
   const warnings: string[] = [];
-  if (!(await win.fill(Math.min(64, win.fileSize || 64)))) throw new HeapDumpError('empty file: not an HPROF heap dump', 0, null);
+  // A gzip stream can fail on its very first block: that too is an error about the dump, at offset 0.
+  const head = await win.fill(Math.min(64, win.fileSize || 64)).catch((e: unknown) => {
+    throw new HeapDumpError(`cannot read the dump: ${(e as Error).message}`, 0, null);
+  });
+  if (!head) throw new HeapDumpError('empty file: not an HPROF heap dump', 0, null);
   const b0 = win.buf;
   let nul = -1;
   for (let i = 0; i < Math.min(win.avail, 64); i++) if (b0[i] === 0) { nul = i; break; }

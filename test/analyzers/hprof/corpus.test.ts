@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeHeapDump, HeapDumpError, toHeapReportJson, type HeapReport } from '../../../src/analyzers/hprof/index.js';
+import { prng } from '../../support/prng.js';
 import { parseHisto, SHARED } from './support/jvm.js';
 
 // Shared samples and the third-party corpus are read in place (../shared), never copied into the repository.
@@ -129,6 +130,47 @@ describe('damaged input', () => {
     writeFileSync(f, gz.subarray(0, Math.floor(gz.length * 0.9)));
     const e = await expectHeapError(f);
     expect(e.partial!.summary.objects).toBeGreaterThan(1000);
+  });
+
+  it('reports corrupt gzip data as such, from the first block or from later ones', async () => {
+    const gz = readFileSync(`${SAMPLE}.gz`);
+    for (const at of [20, Math.floor(gz.length * 0.8)]) {
+      const b = Buffer.from(gz);
+      for (let j = 0; j < 8; j++) b[at + j] ^= 0x5a;
+      const f = join(scratch, `corrupt-${at}.hprof.gz`);
+      writeFileSync(f, b);
+      const e = await expectHeapError(f);
+      expect(e.message).toMatch(/the gzip data is corrupt \(zlib: .+\); copy the dump again/);
+    }
+  });
+
+  it('answers randomly damaged dumps, plain and gzip, with a report or a HeapDumpError, never another error', async () => {
+    const plain = readFileSync(SAMPLE);
+    const gz = readFileSync(`${SAMPLE}.gz`);
+    const rand = prng(2026);
+    const outcomes = { report: 0, refused: 0 };
+    for (let i = 0; i < 24; i++) {
+      const b = Buffer.from(i % 4 === 3 ? gz : plain);
+      // Random bytes, a random 32-bit value (often a length or an id) or a block of 0xFF, anywhere in the file.
+      const at = Math.floor(rand() * (b.length - 4096));
+      if (i % 3 === 0) for (let j = 0; j < 8; j++) b[at + j] = Math.floor(rand() * 256);
+      else if (i % 3 === 1) b.writeUInt32BE(Math.floor(rand() * 2 ** 32), at);
+      else b.fill(0xff, at, at + 4096);
+      const f = join(scratch, `damaged-${i}.hprof${i % 4 === 3 ? '.gz' : ''}`);
+      writeFileSync(f, b);
+      try {
+        const r = await analyzeHeapDump(f);
+        expect(r.summary.objects).toBeGreaterThan(0);
+        outcomes.report++;
+      } catch (e) {
+        expect(e, `damage ${i} at byte ${at}`).toBeInstanceOf(HeapDumpError);
+        expect((e as HeapDumpError).offset).toBeLessThanOrEqual(plain.length);
+        outcomes.refused++;
+      }
+    }
+    // Both outcomes occur: damage in array bodies goes unnoticed, damage in headers does not.
+    expect(outcomes.report).toBeGreaterThan(0);
+    expect(outcomes.refused).toBeGreaterThan(0);
   });
 
   it('skips an unknown record by its length with a warning', async () => {
