@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import type { CommandRunResult, InstanceResult } from '../../src/core/executor.js';
 import { createLocalExecutor } from '../../src/executors/local.js';
@@ -103,6 +103,9 @@ describe('SSM executor through the real SDK against the local SSM server', () =>
     const run = executor().run({ document: 'Medic-TestSleep', parameters: { Seconds: '300' }, targets: { instanceIds: [IDS[3]!] }, timeoutSeconds: 600, signal: ac.signal });
     const [{ pid, instanceId }] = await started;
     expect(instanceId).toBe(IDS[3]);
+    // Mid-run means after its first line: the script echoes, then starts `sleep` in the background, so once the
+    // group holds that second process the line has been written (aborting at spawn raced the echo on a busy host).
+    await vi.waitFor(() => expect(liveProcessesInGroup(pid).length).toBeGreaterThanOrEqual(2), { timeout: 10_000, interval: 20 });
     ac.abort();
     const r = await run;
     expect(r.instances[0]).toMatchObject({ instanceId: IDS[3], status: 'Cancelled', exitCode: null });
