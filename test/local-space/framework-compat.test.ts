@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync, createReadStream } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +29,7 @@ let botServer: Server;
 const heard: string[] = [];
 const actionsSeen: Array<{ inputs: Record<string, unknown>; messageId: string; personEmail: string }> = [];
 let fileToUpload: string;
+let uploadDir: string | undefined;
 
 beforeAll(async () => {
   space = await createLocalSpace();
@@ -53,8 +54,8 @@ beforeAll(async () => {
   });
   app.post('/webhook', webhook(framework));
 
-  const dir = mkdtempSync(join(tmpdir(), 'local-space-compat-'));
-  fileToUpload = join(dir, 'threads.txt');
+  uploadDir = mkdtempSync(join(tmpdir(), 'local-space-compat-'));
+  fileToUpload = join(uploadDir, 'threads.txt');
   writeFileSync(fileToUpload, '"main" #1 prio=5 RUNNABLE\n');
 
   // The framework does not await or catch handlers; record failures instead of crashing the worker.
@@ -87,6 +88,7 @@ afterAll(async () => {
   await framework?.stop();
   await new Promise<void>((resolve) => (botServer ? botServer.close(() => resolve()) : resolve()));
   await space?.close();
+  if (uploadDir) rmSync(uploadDir, { recursive: true, force: true });
 });
 
 describe('the real webex-node-bot-framework against the local space', () => {
