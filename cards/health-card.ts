@@ -82,15 +82,16 @@ function instanceBlock(row: HealthInstanceRow, env: string): CardElement {
 /** The natural next command for what is wrong: a thread dump of a live but struggling JVM, a disk cleanup. */
 export function nextSteps(row: HealthInstanceRow, env: string): CardAction[] {
   const target = TOKEN.test(row.name) ? row.name : row.instanceId;
-  const bad = (id: HealthCheck['id']): boolean => row.checks.some((c) => c.id === id && (c.grade === 'warn' || c.grade === 'critical'));
+  const bad = (id: HealthCheck['id'], onDisk = false): boolean => row.checks.some((c) => c.id === id && (c.grade === 'warn' || c.grade === 'critical') && !(onDisk && c.tmpfs));
   const jvmUp = row.checks.some((c) => c.id === 'jvm' && c.grade === 'ok');
   const actions: CardAction[] = [];
   if (jvmUp && (bad('load') || bad('health-url') || bad('memory') || bad('hs-err'))) actions.push(submit(`Thread dump ${clip(target, 24)}`, { medic: 'prefill', text: `jvm threads ${env} ${target}` }));
-  if (bad('disk') || bad('inodes')) actions.push(submit(`Disk cleanup ${clip(target, 24)}`, { medic: 'prefill', text: `disk cleanup ${env} ${target}` }));
+  // A full tmpfs is memory: deleting logs on disk frees nothing there.
+  if (bad('disk', true) || bad('inodes', true)) actions.push(submit(`Disk cleanup ${clip(target, 24)}`, { medic: 'prefill', text: `disk cleanup ${env} ${target}` }));
   return actions;
 }
 
 function checkLabel(c: HealthCheck): string {
   const names: Record<HealthCheck['id'], string> = { reachable: 'Reachable', output: 'Output', uptime: 'Uptime', load: 'Load', memory: 'Memory', disk: 'Disk', inodes: 'Inodes', jvm: 'JVM', 'health-url': 'Health URL', 'hs-err': 'Crash files', oom: 'OOM kills', clock: 'Clock' };
-  return `${names[c.id]}${c.mount ? ` ${c.mount}` : ''}`;
+  return `${c.id === 'disk' && c.tmpfs ? 'tmpfs' : names[c.id]}${c.mount ? ` ${c.mount}` : ''}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { healthCard } from '../../cards/health-card.js';
+import { healthCard, nextSteps } from '../../cards/health-card.js';
 import type { HealthResult } from '../../src/core/kinds/health.js';
 import { gradeInstance } from '../../src/analyzers/health/grade-health.js';
 import { countGrades, healthCsv, healthSummary, sortRows } from '../../src/analyzers/health/health-report.js';
@@ -75,6 +75,17 @@ describe('health card', () => {
     expect(actions).toContain(JSON.stringify({ medic: 'prefill', text: 'jvm threads acme-prod app-15' }));
     // A JVM that is down has no thread dump to take.
     expect(actions).not.toContain('jvm threads acme-prod app-7');
+  });
+
+  it('offers no disk cleanup for a full tmpfs, which is memory, and labels it tmpfs', () => {
+    const r = healthyReadings({ instanceId: 'i-0000000000000shm', hostname: 'app-shm' });
+    r.disks!.push({ filesystem: 'tmpfs', mount: '/dev/shm', fsType: 'tmpfs', sizeKb: 1024, usedKb: 1000, availableKb: 24, usedPercent: 98 });
+    const row = gradeInstance({ tier: 'app', name: 'app-shm', result: success(r), thresholds: DEFAULT_HEALTH_THRESHOLDS, expect: {}, now: 1_800_000_000 });
+    expect(row.grade).toBe('critical');
+    expect(nextSteps(row, 'acme-prod').map((a) => a.title)).toEqual([]);
+    r.disks![1]!.usedPercent = 95;
+    const both = gradeInstance({ tier: 'app', name: 'app-shm', result: success(r), thresholds: DEFAULT_HEALTH_THRESHOLDS, expect: {}, now: 1_800_000_000 });
+    expect(nextSteps(both, 'acme-prod').map((a) => a.title)).toEqual(['Disk cleanup app-shm']);
   });
 
   it('stays within the card budget when every instance of 50 is sick', () => {

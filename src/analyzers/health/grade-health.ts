@@ -65,21 +65,28 @@ export function gradeReadings(r: HostReadings, t: HealthThresholds, expect: Tier
   else
     for (const d of r.disks) {
       if (d.usedPercent === null) continue;
-      checks.push({ id: 'disk', mount: d.mount, grade: level(d.usedPercent, t.diskUsedPercent), headline: `disk ${d.usedPercent}% on ${d.mount}`, value: `${d.usedPercent}%${d.availableKb !== null ? ` (${bytes(d.availableKb * 1024)} free)` : ''}`, detail: d.filesystem });
+      const free = d.availableKb !== null ? ` (${bytes(d.availableKb * 1024)} free)` : '';
+      if (d.fsType === 'tmpfs') {
+        // Memory-backed: a full /tmp or /dev/shm fails writes (and shared-memory users) just like a full disk.
+        checks.push({ id: 'disk', mount: d.mount, tmpfs: true, grade: level(d.usedPercent, t.diskUsedPercent), headline: `tmpfs ${d.usedPercent}% full on ${d.mount}`, value: `${d.usedPercent}%${free}`, detail: `tmpfs (in memory)${d.sizeKb !== null ? `, size ${bytes(d.sizeKb * 1024)}` : ''}` });
+        continue;
+      }
+      checks.push({ id: 'disk', mount: d.mount, grade: level(d.usedPercent, t.diskUsedPercent), headline: `disk ${d.usedPercent}% on ${d.mount}`, value: `${d.usedPercent}%${free}`, detail: d.filesystem });
     }
   if (!r.inodes) unknown('inodes', 'inodes');
   else
     for (const d of r.inodes) {
       // Filesystems without a fixed inode table (btrfs, some network mounts) report no percentage.
       if (d.usedPercent === null) continue;
-      checks.push({ id: 'inodes', mount: d.mount, grade: level(d.usedPercent, t.inodeUsedPercent), headline: `inodes ${d.usedPercent}% on ${d.mount}`, value: `${d.usedPercent}%`, detail: d.filesystem });
+      const tmpfs = d.fsType === 'tmpfs';
+      checks.push({ id: 'inodes', mount: d.mount, ...(tmpfs ? { tmpfs } : {}), grade: level(d.usedPercent, t.inodeUsedPercent), headline: `inodes ${d.usedPercent}% on ${tmpfs ? 'tmpfs ' : ''}${d.mount}`, value: `${d.usedPercent}%`, detail: tmpfs ? 'tmpfs (in memory)' : d.filesystem });
     }
 
   if (expect.jvm) {
     const j = r.jvm;
-    const what = expect.jvm.container ? `container ${expect.jvm.container}` : `a process matching "${expect.jvm.process ?? ''}"`;
+    const gone = expect.jvm.container ? `container ${expect.jvm.container} is not running` : `no process matching "${expect.jvm.process ?? ''}" is running`;
     if (!j) unknown('jvm', 'JVM');
-    else if (!j.found) checks.push({ id: 'jvm', grade: 'critical', headline: 'JVM down', value: 'not running', detail: `no ${what} is running` });
+    else if (!j.found) checks.push({ id: 'jvm', grade: 'critical', headline: 'JVM down', value: 'not running', detail: gone });
     else {
       const xmx = parseXmx(j.xmx);
       checks.push({ id: 'jvm', grade: 'ok', headline: 'JVM up', value: `pid ${j.pid ?? '?'}${j.uptimeSeconds !== null ? `, up ${duration(j.uptimeSeconds)}` : ''}${j.xmx ? `, -Xmx${j.xmx}` : ''}`, detail: xmx === null ? 'no -Xmx on the command line (the JVM sizes its own heap)' : `heap limit ${bytes(xmx)}${j.rssKb !== null ? `, RSS ${bytes(j.rssKb * 1024)}` : ''}` });

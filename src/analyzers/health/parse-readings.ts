@@ -20,8 +20,8 @@ const Readings = z.object({
     .object({ source: z.string().catch('free'), totalBytes: num, usedBytes: num, freeBytes: num, availableBytes: num, swapTotalBytes: num, swapUsedBytes: num })
     .nullable()
     .catch(null),
-  disks: z.array(z.object({ filesystem: z.string(), mount: z.string(), sizeKb: num, usedKb: num, availableKb: num, usedPercent: num })).nullable().catch(null),
-  inodes: z.array(z.object({ filesystem: z.string(), mount: z.string(), inodes: num, used: num, free: num, usedPercent: num })).nullable().catch(null),
+  disks: z.array(z.object({ filesystem: z.string(), mount: z.string(), fsType: str.optional().transform((v) => v ?? null), sizeKb: num, usedKb: num, availableKb: num, usedPercent: num })).nullable().catch(null),
+  inodes: z.array(z.object({ filesystem: z.string(), mount: z.string(), fsType: str.optional().transform((v) => v ?? null), inodes: num, used: num, free: num, usedPercent: num })).nullable().catch(null),
   jvm: z
     .object({
       found: z.boolean(),

@@ -18,9 +18,9 @@ export interface HostReadings {
   load: { one: number | null; five: number | null; fifteen: number | null; cores: number | null } | null;
   /** Bytes, as `free -b` reports them (used = what free calls used). */
   memory: { source: string; totalBytes: number | null; usedBytes: number | null; freeBytes: number | null; availableBytes: number | null; swapTotalBytes: number | null; swapUsedBytes: number | null } | null;
-  /** Real filesystems, as `df -Pk` reports them. */
-  disks: Array<{ filesystem: string; mount: string; sizeKb: number | null; usedKb: number | null; availableKb: number | null; usedPercent: number | null }> | null;
-  inodes: Array<{ filesystem: string; mount: string; inodes: number | null; used: number | null; free: number | null; usedPercent: number | null }> | null;
+  /** Real filesystems and tmpfs mounts, as `df -Pk` reports them; `fsType` from /proc/mounts (null: unknown). */
+  disks: Array<{ filesystem: string; mount: string; fsType?: string | null; sizeKb: number | null; usedKb: number | null; availableKb: number | null; usedPercent: number | null }> | null;
+  inodes: Array<{ filesystem: string; mount: string; fsType?: string | null; inodes: number | null; used: number | null; free: number | null; usedPercent: number | null }> | null;
   /** null when the tier names no JVM. */
   jvm: { found: boolean; via: 'process' | 'container'; pid: number | null; uptimeSeconds: number | null; xmx: string | null; rssKb: number | null; user: string | null; cwd: string | null; command: string | null } | null;
   /** null when the tier names no health URL. `curlExit` 0 = answered; 7 refused; 28 timed out. */
@@ -52,6 +52,8 @@ export interface HealthCheck {
   detail?: string;
   /** Mount point for disk/inode checks (one check per mount). */
   mount?: string;
+  /** Disk/inode checks of a memory-backed mount (`tmpfs`: /tmp, /dev/shm, /run), which no disk cleanup frees. */
+  tmpfs?: boolean;
 }
 
 export interface HealthInstanceRow {

@@ -32,6 +32,18 @@ describe('health thresholds', () => {
     expect(check(r, 'disk', '/var')).toMatchObject({ grade, headline: `disk ${pct}% on /var` });
   });
 
+  it('grades a tmpfs mount (/dev/shm, /tmp) like a disk and says it is memory', () => {
+    const r = healthyReadings();
+    r.disks!.push({ filesystem: 'tmpfs', mount: '/dev/shm', fsType: 'tmpfs', sizeKb: 1024, usedKb: 980, availableKb: 44, usedPercent: 96 });
+    r.inodes!.push({ filesystem: 'tmpfs', mount: '/tmp', fsType: 'tmpfs', inodes: 1000, used: 850, free: 150, usedPercent: 85 });
+    expect(check(r, 'disk', '/dev/shm')).toMatchObject({ grade: 'critical', tmpfs: true, headline: 'tmpfs 96% full on /dev/shm', value: '96% (44.0 KiB free)', detail: 'tmpfs (in memory), size 1.0 MiB' });
+    expect(check(r, 'inodes', '/tmp')).toMatchObject({ grade: 'warn', tmpfs: true, headline: 'inodes 85% on tmpfs /tmp' });
+    expect(check(r, 'disk', '/')!.tmpfs).toBeUndefined();
+    // The document's JSON carries the type; older output without it still parses.
+    const parsed = parseHealthReadings(JSON.stringify(r));
+    expect(parsed.ok && parsed.readings.disks!.map((d) => d.fsType)).toEqual([null, null, 'tmpfs']);
+  });
+
   it.each([
     [79, 'ok'],
     [85, 'warn'],
@@ -78,7 +90,8 @@ describe('health thresholds', () => {
 
   it('calls a missing JVM down (critical) only where the tier expects one', () => {
     const r = healthyReadings({ jvm: { found: false, via: 'process', pid: null, uptimeSeconds: null, xmx: null, rssKb: null, user: null, cwd: null, command: null } });
-    expect(check(r, 'jvm')).toMatchObject({ grade: 'critical', headline: 'JVM down' });
+    expect(check(r, 'jvm')).toMatchObject({ grade: 'critical', headline: 'JVM down', detail: 'no process matching "org.apache.catalina.startup.Bootstrap" is running' });
+    expect(check({ ...r, jvm: { ...r.jvm!, via: 'container' } }, 'jvm', undefined, DEFAULT_HEALTH_THRESHOLDS, { jvm: { container: 'tomcat' } })).toMatchObject({ detail: 'container tomcat is not running' });
     expect(check(r, 'jvm', undefined, DEFAULT_HEALTH_THRESHOLDS, {})).toBeUndefined();
     expect(check(healthyReadings(), 'jvm')).toMatchObject({ grade: 'ok', value: 'pid 4242, up 2 h 0 min, -Xmx4g' });
   });

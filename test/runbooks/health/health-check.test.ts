@@ -1,5 +1,8 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/core/errors.js';
 import { createLocalExecutor } from '../../../src/executors/local.js';
@@ -50,6 +53,40 @@ describe('health on this host through the local executor', () => {
   });
 });
 
+describe('health sees tmpfs mounts (a full /tmp or /dev/shm is an outage)', () => {
+  // A real tmpfs made for the test when this host lets us mount (root); else the host's own /dev/shm is read.
+  let dir: string;
+  let mounted = false;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'medic-tmpfs-'));
+    mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' }).status === 0;
+    // 95 % of 1 MiB: past the critical level (90 %).
+    if (mounted) writeFileSync(join(dir, 'filler'), Buffer.alloc(1000 * 1024));
+  });
+  afterAll(() => {
+    if (mounted) spawnSync('umount', ['-l', dir], { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('grades a tmpfs filled past the threshold as a critical finding, and reads /dev/shm as df does', async () => {
+    const ctx = healthContext(createLocalExecutor(), { demo: { tiers: { host: { targets: { instanceIds: ['local'] }, names: { local: 'this-host' } } } } });
+    const row = (await runHealthCheck({ kind: 'health.check', env: 'demo' }, ctx)).instances[0]!;
+    const dfOf = (mount: string) => execFileSync('df', ['-Pk', mount], { encoding: 'utf8' }).trim().split('\n')[1]!.trim().split(/\s+/);
+    if (mounted) {
+      const df = dfOf(dir);
+      expect(row.readings!.disks!.find((d) => d.mount === dir)).toMatchObject({ fsType: 'tmpfs', sizeKb: Number(df[1]), usedPercent: Number(df[4]!.replace('%', '')) });
+      expect(row.checks.find((c) => c.id === 'disk' && c.mount === dir)).toMatchObject({ grade: 'critical', tmpfs: true, headline: `tmpfs ${df[4]} full on ${dir}` });
+      expect(row.grade).toBe('critical');
+      expect(row.checks.find((c) => c.id === 'inodes' && c.mount === dir)).toMatchObject({ tmpfs: true });
+    }
+    const shm = dfOf('/dev/shm');
+    expect(shm[5]).toBe('/dev/shm');
+    expect(row.readings!.disks!.find((d) => d.mount === '/dev/shm')).toMatchObject({ fsType: 'tmpfs', sizeKb: Number(shm[1]) });
+    // Pseudo filesystems stay out: devtmpfs /dev, cgroup tmpfs under /sys.
+    expect(row.readings!.disks!.map((d) => d.mount).filter((m) => m === '/dev' || m.startsWith('/sys/') || m.startsWith('/proc'))).toEqual([]);
+  });
+});
+
 describe('health across tiers through the real SDK and the local SSM server', () => {
   const app = fakeInstanceIds(3);
   const web = fakeInstanceIds(2, 5);
@@ -79,7 +116,7 @@ describe('health across tiers through the real SDK and the local SSM server', ()
     expect(byName['app-2']).toMatchObject({ grade: 'critical', status: 'Undeliverable', checks: [{ id: 'reachable', headline: 'unreachable (SSM agent offline?)' }] });
     expect(byName['i-0ddddddddddddddd0']).toMatchObject({ grade: 'critical', status: 'InvalidInstance' });
     // Nothing matches the pattern on this host, so the app tier's JVM is down on the instances that answered.
-    expect(byName['app-1']!.checks.find((c) => c.id === 'jvm')).toMatchObject({ grade: 'critical', headline: 'JVM down' });
+    expect(byName['app-1']!.checks.find((c) => c.id === 'jvm')).toMatchObject({ grade: 'critical', headline: 'JVM down', detail: 'no process matching "medic-test-tomcat-that-is-not-running" is running' });
     expect(byName['app-1']!.grade).toBe('critical');
     for (const id of web) expect(byName[id]!.readings!.instanceId).toBe(id);
     expect(byName[web[0]!]!.checks.some((c) => c.id === 'jvm')).toBe(false);
