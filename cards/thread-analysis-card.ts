@@ -95,13 +95,7 @@ function buildBody(r: ThreadCardReport, meta: ThreadCardMeta, l: Limits): CardEl
     if (c.holderFrames.length > 0) body.push(mono(framesText(c.holderFrames, l)));
   }
 
-  const hot = r.hotThreads[0];
-  if (hot && hot.cpuMs > 0) {
-    body.push(heading('Hottest thread'));
-    const share = hot.cpuPercent !== undefined ? `, ${hot.cpuPercent}% of a core` : '';
-    body.push(text(clip(plain(`"${hot.name}": ${hot.cpuMs} ms CPU${share} (${hot.source})`), l.line)));
-    if (hot.frames.length > 0) body.push(mono(framesText(hot.frames, l)));
-  }
+  body.push(...cpuSection(r, meta, l));
 
   if (l.groups > 0 && r.groups.length > 0) {
     body.push(heading('Largest identical stacks'));
@@ -113,6 +107,29 @@ function buildBody(r: ThreadCardReport, meta: ThreadCardMeta, l: Limits): CardEl
 
   if (r.warnings.length > 0) body.push(text(clip(plain(`${r.warnings.length} warning(s): ${r.warnings[0]}`), l.line), { isSubtle: true, size: 'Small' }));
   return body;
+}
+
+/**
+ * The thread that used the most CPU while the dumps were taken, as measured; never a total since a thread started
+ * (that names the startup thread, DestroyJavaVM, on an idle JVM). Without a measure it says CPU is unknown.
+ */
+function cpuSection(r: ThreadCardReport, meta: ThreadCardMeta, l: Limits): CardElement[] {
+  const cpu = r.cpu;
+  const hot = r.hotThreads[0];
+  if (!cpu || cpu.measured === 'none') {
+    // A code span shows env and target as typed; only chat tokens go in it.
+    const token = (v?: string): boolean => !!v && /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(v);
+    const again = token(meta.env) && token(meta.target) ? ` \`jvm threads ${meta.env} ${meta.target} 3\` takes three, 5 s apart.` : ' Take two or more dumps a few seconds apart.';
+    const why = cpu?.measured === 'none' ? cpu.reason : 'not measured';
+    return [heading('CPU during the dumps'), text(clip(`Unknown: ${plain(why)}.${again}`, l.line * 2), { isSubtle: true })];
+  }
+  const over = cpu.measured === 'top-H' ? 'per top -H at the dump' : `between the ${cpu.measured === 'cpu-delta' ? 'dumps' : 'top -H samples'}${'windowMs' in cpu && cpu.windowMs ? ` (${(cpu.windowMs / 1000).toFixed(1)} s)` : ''}`;
+  if (!hot) return [heading('CPU during the dumps'), text(`No thread used CPU ${over}.`, { isSubtle: true })];
+  const share = hot.cpuPercent !== undefined ? `${hot.cpuPercent}% of a core` : '';
+  const used = hot.source === 'top-H' ? share : `${Math.round(hot.cpuMs)} ms CPU${share ? ` (${share})` : ''}`;
+  const out: CardElement[] = [heading('Hottest thread'), text(clip(plain(`"${hot.name}": ${used} ${over}`), l.line))];
+  if (hot.frames.length > 0) out.push(mono(framesText(hot.frames, l)));
+  return out;
 }
 
 /** Prefer a lock several threads queue on that is not already part of a reported deadlock. */

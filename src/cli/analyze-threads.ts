@@ -11,7 +11,8 @@ export const ANALYZE_THREADS_USAGE = `usage: medic analyze threads <dump-file>..
 
   <dump-file>   output of jstack -l <pid>, jcmd <pid> Thread.print -l, or jcmd <pid> Thread.dump_to_file
                 (text or JSON); give several files (taken 5-10 s apart, oldest first) to see hot and stuck threads
-  --top <file>  output of top -H -b -n 1 -p <pid> taken with the first dump, for CPU per thread
+  --top <file>  output of top -H -b -n 1 -p <pid> taken with a dump, for CPU per thread (one --top per
+                dump, oldest first, measures CPU between them)
   --json        print the report as JSON instead of text`;
 
 /**
@@ -122,11 +123,13 @@ export function formatThreadReport(r: ThreadReport): string {
       for (const f of c.holderFrames.slice(0, 5)) out.push(`      at ${f}`);
     }
   }
+  if (r.cpu.measured === 'none') out.push('', `CPU during the dumps: unknown (${r.cpu.reason}).`);
   if (r.hotThreads.length > 0) {
-    out.push('', 'Hottest threads:');
+    out.push('', 'Hottest threads (CPU during the dumps):');
     for (const h of r.hotThreads.slice(0, 5)) {
-      const pctText = h.cpuPercent !== undefined ? ` (${h.cpuPercent}% of a core)` : '';
-      out.push(`  "${h.name}" ${h.cpuMs} ms${pctText} [${h.source}] ${h.state}`);
+      const pctText = h.cpuPercent !== undefined ? `${h.cpuPercent}% of a core` : '';
+      const used = h.source === 'top-H' ? pctText : `${h.cpuMs} ms${pctText ? ` (${pctText})` : ''}`;
+      out.push(`  "${h.name}" ${used} [${h.source}] ${h.state}`);
       for (const f of h.frames.slice(0, 3)) out.push(`      at ${f}`);
     }
   }

@@ -12,6 +12,7 @@ import type {
   PoolSummary,
   StackGroup,
   StuckThread,
+  CpuWindow,
   TextInput,
   ThreadInfo,
   ThreadReport,
@@ -70,7 +71,8 @@ export function analyzeThreadDumps(inputs: TextInput[], opts: AnalyzeThreadOptio
   const contention = findContention(last, owners, frameCount).slice(0, limit);
   const groups = groupStacks(last.threads, frameCount).slice(0, limit);
   const pools = summarisePools(last.threads);
-  const hotThreads = findHotThreads(dumps, opts.top ?? [], frameCount, warnings).slice(0, limit);
+  const hotFound = findHotThreads(dumps, opts.top ?? [], frameCount, warnings);
+  const hotThreads = hotFound.hot.slice(0, limit);
   const stuck = findStuckThreads(dumps, frameCount);
 
   const report: ThreadReport = {
@@ -84,6 +86,7 @@ export function analyzeThreadDumps(inputs: TextInput[], opts: AnalyzeThreadOptio
     contention,
     groups,
     hotThreads,
+    cpu: hotFound.cpu,
     stuck,
     findings: [],
     warnings,
@@ -187,67 +190,94 @@ function threadKey(t: ThreadInfo): string {
   return `${t.tid ?? t.nid ?? ''}|${t.name}`;
 }
 
-function findHotThreads(dumps: ParsedDump[], top: TextInput[], frameCount: number, warnings: string[]): HotThread[] {
-  if (top.length > 0) {
-    const rows = new Map<number, TopThreadRow>();
-    for (const t of top) for (const r of parseTopThreads(t.text)) rows.set(r.tid, r);
-    if (rows.size === 0) {
-      warnings.push(`${top.map((t) => t.name).join(', ')}: no thread rows found; expected the output of top -H -b -n 1 -p <pid>`);
-    } else {
-      // The first dump was taken alongside top; later dumps fill in threads started in between.
-      const byNid = new Map<number, ThreadInfo>();
-      for (const d of dumps) for (const t of d.threads) if (t.nid !== undefined && !byNid.has(t.nid)) byNid.set(t.nid, t);
+/**
+ * Threads that used CPU while the dumps were taken, never a total since the thread started (the main thread of a
+ * Spring Boot app, later `DestroyJavaVM`, holds the whole startup and would always "win"). Best first:
+ * the `cpu=` delta between the first and last dump (JDK 11+), the TIME+ delta between the first and last `top -H`
+ * (any JDK), the %CPU of a single `top -H` sample; with none of them CPU during the window is unknown.
+ */
+function findHotThreads(dumps: ParsedDump[], top: TextInput[], frameCount: number, warnings: string[]): { hot: HotThread[]; cpu: CpuWindow } {
+  const byDelta = cpuDelta(dumps, frameCount);
+  if (byDelta) return byDelta;
+
+  const samples = top.map((t) => ({ name: t.name, rows: parseTopThreads(t.text) }));
+  const usable = samples.filter((s) => s.rows.length > 0);
+  if (top.length > 0 && usable.length === 0) warnings.push(`${top.map((t) => t.name).join(', ')}: no thread rows found; expected the output of top -H -b -n 1 -p <pid>`);
+  if (usable.length > 0) {
+    // Each top was taken alongside a dump; any dump names the thread (later dumps hold threads started since).
+    const byNid = new Map<number, ThreadInfo>();
+    for (const d of dumps) for (const t of d.threads) if (t.nid !== undefined && !byNid.has(t.nid)) byNid.set(t.nid, t);
+    if (!usable.some((s) => s.rows.some((r) => byNid.has(r.tid)))) {
+      warnings.push('top -H output matched no thread of the dumps by nid: was it taken from the same process?');
+    } else if (usable.length >= 2) {
+      const first = new Map(usable[0]!.rows.map((r) => [r.tid, r]));
+      const lastRows = usable[usable.length - 1]!.rows;
+      const windowMs = dumpSpanMs(dumps);
       const hot: HotThread[] = [];
-      for (const r of rows.values()) {
+      for (const r of lastRows) {
         const t = byNid.get(r.tid);
-        if (!t) continue;
-        if (r.cpuPercent <= 0 && r.cpuMs <= 0) continue;
-        hot.push({ name: t.name, cpuMs: r.cpuMs, cpuPercent: r.cpuPercent, source: 'top-H', state: t.state, nid: r.tid, frames: t.frames.slice(0, frameCount) });
-      }
-      const matched = [...rows.keys()].some((k) => byNid.has(k));
-      if (!matched) warnings.push('top -H output matched no thread of the dumps by nid: was it taken from the same process?');
-      else return hot.sort((a, b) => (b.cpuPercent ?? 0) - (a.cpuPercent ?? 0) || b.cpuMs - a.cpuMs);
-    }
-  }
-  const withCpu = dumps.filter((d) => d.threads.some((t) => t.cpuMs !== undefined));
-  if (withCpu.length >= 2) {
-    const first = withCpu[0];
-    const lastDump = withCpu[withCpu.length - 1];
-    const before = new Map(first.threads.map((t) => [threadKey(t), t]));
-    const intervals: number[] = [];
-    const pairs: Array<[ThreadInfo, ThreadInfo]> = [];
-    for (const t of lastDump.threads) {
-      const b = before.get(threadKey(t));
-      if (!b || b.cpuMs === undefined || t.cpuMs === undefined) continue;
-      pairs.push([b, t]);
-      if (b.elapsedMs !== undefined && t.elapsedMs !== undefined && t.elapsedMs > b.elapsedMs) intervals.push(t.elapsedMs - b.elapsedMs);
-    }
-    if (pairs.length > 0) {
-      intervals.sort((a, b) => a - b);
-      const interval = intervals.length > 0 ? intervals[Math.floor(intervals.length / 2)] : undefined;
-      const hot: HotThread[] = [];
-      for (const [b, t] of pairs) {
-        const delta = Math.round((t.cpuMs! - b.cpuMs!) * 100) / 100;
+        const b = first.get(r.tid);
+        if (!t || !b) continue;
+        const delta = r.cpuMs - b.cpuMs;
         if (delta <= 0) continue;
-        const h: HotThread = { name: t.name, cpuMs: delta, source: 'cpu-delta', state: t.state, frames: t.frames.slice(0, frameCount) };
-        if (interval) h.cpuPercent = Math.round((delta / interval) * 1000) / 10;
-        if (t.nid !== undefined) h.nid = t.nid;
+        const h: HotThread = { name: t.name, cpuMs: delta, source: 'top-delta', state: t.state, nid: r.tid, frames: t.frames.slice(0, frameCount) };
+        if (windowMs) h.cpuPercent = Math.round((delta / windowMs) * 1000) / 10;
         hot.push(h);
       }
-      return hot.sort((a, b) => b.cpuMs - a.cpuMs);
+      return { hot: hot.sort((a, b) => b.cpuMs - a.cpuMs), cpu: windowMs ? { measured: 'top-delta', windowMs } : { measured: 'top-delta' } };
+    } else {
+      // One sample: top's %CPU is measured over its own short interval, its TIME+ since the thread started.
+      const hot: HotThread[] = [];
+      for (const r of usable[0]!.rows) {
+        const t = byNid.get(r.tid);
+        if (!t || r.cpuPercent <= 0) continue;
+        hot.push({ name: t.name, cpuMs: r.cpuMs, cpuPercent: r.cpuPercent, source: 'top-H', state: t.state, nid: r.tid, frames: t.frames.slice(0, frameCount) });
+      }
+      return { hot: hot.sort((a, b) => (b.cpuPercent ?? 0) - (a.cpuPercent ?? 0)), cpu: { measured: 'top-H' } };
     }
   }
-  const lastDump = withCpu[withCpu.length - 1];
-  if (!lastDump) return [];
-  const hot: HotThread[] = [];
+  const reason =
+    dumps.length < 2
+      ? 'one dump only: the cpu= of a single dump is a total since each thread started, not what it uses now'
+      : 'these dumps carry no cpu= (JDK 8?) and no top -H was taken beside them';
+  return { hot: [], cpu: { measured: 'none', reason } };
+}
+
+/** `cpu=` deltas between the first and last dump that carry them (JDK 11+), or undefined when fewer than two do. */
+function cpuDelta(dumps: ParsedDump[], frameCount: number): { hot: HotThread[]; cpu: CpuWindow } | undefined {
+  const withCpu = dumps.filter((d) => d.threads.some((t) => t.cpuMs !== undefined));
+  if (withCpu.length < 2) return undefined;
+  const first = withCpu[0]!;
+  const lastDump = withCpu[withCpu.length - 1]!;
+  const before = new Map(first.threads.map((t) => [threadKey(t), t]));
+  const intervals: number[] = [];
+  const pairs: Array<[ThreadInfo, ThreadInfo]> = [];
   for (const t of lastDump.threads) {
-    if (!t.cpuMs) continue;
-    const h: HotThread = { name: t.name, cpuMs: t.cpuMs, source: 'cpu-total', state: t.state, frames: t.frames.slice(0, frameCount) };
-    if (t.elapsedMs) h.cpuPercent = Math.round((t.cpuMs / t.elapsedMs) * 1000) / 10;
+    const b = before.get(threadKey(t));
+    if (!b || b.cpuMs === undefined || t.cpuMs === undefined) continue;
+    pairs.push([b, t]);
+    if (b.elapsedMs !== undefined && t.elapsedMs !== undefined && t.elapsedMs > b.elapsedMs) intervals.push(t.elapsedMs - b.elapsedMs);
+  }
+  if (pairs.length === 0) return undefined;
+  intervals.sort((a, b) => a - b);
+  const interval = intervals.length > 0 ? intervals[Math.floor(intervals.length / 2)] : dumpSpanMs(withCpu);
+  const hot: HotThread[] = [];
+  for (const [b, t] of pairs) {
+    const delta = Math.round((t.cpuMs! - b.cpuMs!) * 100) / 100;
+    if (delta <= 0) continue;
+    const h: HotThread = { name: t.name, cpuMs: delta, source: 'cpu-delta', state: t.state, frames: t.frames.slice(0, frameCount) };
+    if (interval) h.cpuPercent = Math.round((delta / interval) * 1000) / 10;
     if (t.nid !== undefined) h.nid = t.nid;
     hot.push(h);
   }
-  return hot.sort((a, b) => b.cpuMs - a.cpuMs);
+  return { hot: hot.sort((a, b) => b.cpuMs - a.cpuMs), cpu: interval ? { measured: 'cpu-delta', windowMs: Math.round(interval) } : { measured: 'cpu-delta' } };
+}
+
+/** Wall time between the first and last dump from their timestamp lines (second resolution), when both have one. */
+function dumpSpanMs(dumps: ParsedDump[]): number | undefined {
+  const ms = (d: ParsedDump | undefined): number => (d?.timestamp ? Date.parse(d.timestamp.replace(' ', 'T')) : Number.NaN);
+  const span = ms(dumps[dumps.length - 1]) - ms(dumps[0]);
+  return Number.isFinite(span) && span > 0 ? span : undefined;
 }
 
 /** Threads that are working or blocked (not idle) in the very same stack in every dump. */
@@ -339,8 +369,8 @@ function deriveFindings(r: ThreadReport, last: ParsedDump, dumpCount: number): F
 
   const hot = r.hotThreads[0];
   if (hot && hot.cpuPercent !== undefined) {
-    const measured = hot.source === 'cpu-total' ? 'on average since it started' : hot.source === 'top-H' ? 'per top -H' : 'between the dumps';
-    if (hot.cpuPercent >= (hot.source === 'cpu-total' ? 50 : 80)) {
+    const measured = hot.source === 'top-H' ? 'per top -H' : 'between the dumps';
+    if (hot.cpuPercent >= 80) {
       f.push({ severity: 'warn', title: `Thread "${hot.name}" uses ${Math.round(hot.cpuPercent)}% of a core ${measured}, in ${short(appFrame(hot.frames))}` });
     } else if (hot.cpuPercent >= 30) {
       f.push({ severity: 'info', title: `Hottest thread "${hot.name}": ${Math.round(hot.cpuPercent)}% of a core ${measured}` });
@@ -400,5 +430,6 @@ export function toThreadReportJson(r: ThreadReport): Record<string, unknown> {
     pools: r.pools,
     stuck: r.stuck,
     dumps: r.dumps,
+    cpu: r.cpu,
   };
 }

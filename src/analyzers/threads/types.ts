@@ -145,14 +145,21 @@ export interface PoolSummary {
 
 export interface HotThread {
   name: string;
+  /**
+   * `cpu-delta` / `top-delta`: CPU used between the first and the last dump (cpu=) or top -H sample (TIME+).
+   * `top-H` (a single sample): top's TIME+, the total since the thread started; rank by `cpuPercent` only.
+   */
   cpuMs: number;
   /** Share of one core over the measured interval, when known. */
   cpuPercent?: number;
-  source: 'cpu-delta' | 'top-H' | 'cpu-total';
+  source: 'cpu-delta' | 'top-delta' | 'top-H';
   state: string;
   nid?: number;
   frames: string[];
 }
+
+/** How CPU per thread during the dumps was measured; `none` says why it is unknown. */
+export type CpuWindow = { measured: 'cpu-delta' | 'top-delta'; windowMs?: number } | { measured: 'top-H' } | { measured: 'none'; reason: string };
 
 export interface StuckThread {
   name: string;
@@ -180,7 +187,9 @@ export interface ThreadReport {
   deadlocks: Deadlock[];
   contention: Contention[];
   groups: StackGroup[];
+  /** Threads that used CPU during the dumps, most first (never totals since a thread started). */
   hotThreads: HotThread[];
+  cpu: CpuWindow;
   stuck: StuckThread[];
   findings: Finding[];
   warnings: string[];

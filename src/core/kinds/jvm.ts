@@ -68,7 +68,10 @@ export interface JvmThreadReport {
   findings: Array<{ severity: 'critical' | 'warn' | 'info'; title: string; detail?: string }>;
   deadlocks: Array<{ threads: string[]; locks: Array<{ lock: string; type: string; waiter: string; heldBy: string }> }>;
   contention: Array<{ lock: string; type: string; holder: string | null; holderState?: string; holderFrames: string[]; waiters: number }>;
+  /** Threads that used CPU during the dumps (see `cpu` for how it was measured), most first. */
   hotThreads: Array<{ name: string; cpuMs: number; cpuPercent?: number; source: string; frames: string[] }>;
+  /** How CPU during the dumps was measured; optional for results stored before it existed. */
+  cpu?: { measured: 'cpu-delta' | 'top-delta'; windowMs?: number } | { measured: 'top-H' } | { measured: 'none'; reason: string };
   groups: Array<{ count: number; state: string; frames: string[] }>;
   warnings: string[];
 }

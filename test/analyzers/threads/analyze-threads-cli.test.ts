@@ -24,7 +24,9 @@ describe('medic analyze threads', () => {
     const json = JSON.parse(r.out) as Record<string, unknown>;
     expect(json.threads).toBe(34);
     expect((json.deadlocks as unknown[]).length).toBe(2);
-    expect((json.hotThreads as Array<{ name: string; source: string }>)[0]).toMatchObject({ name: 'cpu-burner', source: 'top-H' });
+    // Two dumps with cpu= measure the window itself; the single top -H sample is the weaker measure.
+    expect((json.hotThreads as Array<{ name: string; source: string }>)[0]).toMatchObject({ name: 'cpu-burner', source: 'cpu-delta' });
+    expect(json.cpu).toMatchObject({ measured: 'cpu-delta' });
     expect((json.findings as Array<{ severity: string }>)[0].severity).toBe('critical');
   });
 
@@ -36,6 +38,8 @@ describe('medic analyze threads', () => {
     expect(r.out).toContain('"juc-1" waits for <0x000000069ec2db10>');
     expect(r.out).toContain('holder "hot-holder" TIMED_WAITING (sleeping)');
     expect(r.out).toContain('pool-1-thread-*: 4 threads, 4 idle');
+    expect(r.out).toContain('CPU during the dumps: unknown (one dump only:');
+    expect(r.out).not.toContain('Hottest threads');
   });
 
   it('exits 1 and says what to do when a file is missing', async () => {
