@@ -2,6 +2,7 @@ import type { Executor } from './executor.js';
 import type { Actor } from './identity.js';
 import type { Inventory } from './inventory.js';
 import type { PgPort } from './pg-port.js';
+import type { KafkaPort } from './kafka-port.js';
 import type { JobKind, JobRequest, JobRequestOf, JobResult, JobResultOf } from './jobs.js';
 import type { DumpFiles } from './kinds/jvm.js';
 import type { Clock, Logger } from './ports.js';
@@ -16,6 +17,8 @@ export interface RunbookServices {
   pg?: PgPort;
   /** Heap-dump files: this host's dump directory, the upload bucket, S3 downloads (`jvm.*` runbooks). */
   dumps?: DumpFiles;
+  /** Kafka admin reads (`kafka.*` runbooks); absent when not configured. */
+  kafka?: KafkaPort;
   /**
    * Queues a job after this one (the heap analysis after a dump) on its own queue, with the same actor and thread;
    * returns its job id. Absent where there is no queue (CLI): the runbook then does the work itself.
