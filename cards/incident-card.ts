@@ -67,10 +67,21 @@ export function formatDuration(ms: number): string {
   return h < 48 ? `${h} h ${m % 60} min` : `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
-export function incidentResolvedCard(input: { title: string; target?: string; durationMs: number; firing: number; withdrawn: number }): CardMessage {
-  const head = `✅ Resolved after ${formatDuration(input.durationMs)}: ${clip(plain(input.title), 150)}${input.target ? ` on ${input.target}` : ''}`;
-  const rest = input.firing > 0 ? `${input.firing} alert${input.firing === 1 ? '' : 's'} of this incident still firing.` : 'Every alert of this incident is resolved.';
-  const withdrawn = input.withdrawn > 0 ? ` ${input.withdrawn} pending approval${input.withdrawn === 1 ? '' : 's'} withdrawn.` : '';
+/**
+ * A resolution. `durationMs` undefined: the start is unknown (nothing Medic saw gave one), and the card says so
+ * rather than a duration. `unseen`: Medic never saw this alert fire, so it belongs to no incident.
+ */
+export function incidentResolvedCard(input: { title: string; target?: string; durationMs?: number; firing?: number; withdrawn?: number; unseen?: boolean }): CardMessage {
+  const what = `${clip(plain(input.title), 150)}${input.target ? ` on ${plain(input.target)}` : ''}`;
+  const head = input.durationMs === undefined ? `✅ Resolved: ${what} (start unknown)` : `✅ Resolved after ${formatDuration(input.durationMs)}: ${what}`;
+  const firing = input.firing ?? 0;
+  const withdrawnCount = input.withdrawn ?? 0;
+  const rest = input.unseen
+    ? 'Medic has no record of this alert firing, so it belongs to no incident.'
+    : firing > 0
+      ? `${firing} alert${firing === 1 ? '' : 's'} of this incident still firing.`
+      : 'Every alert of this incident is resolved.';
+  const withdrawn = withdrawnCount > 0 ? ` ${withdrawnCount} pending approval${withdrawnCount === 1 ? '' : 's'} withdrawn.` : '';
   return { text: fallbackText(`${head}\n${rest}${withdrawn}`), card: adaptiveCard([severityLine('ok', head), text(`${rest}${withdrawn}`, { isSubtle: true })]) };
 }
 

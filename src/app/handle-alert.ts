@@ -73,11 +73,20 @@ export async function handleAlert(alert: Alert, deps: AlertDeps): Promise<void> 
     case 'resolved': {
       const thread = threadOf(out.incident);
       const withdrawn = out.incident.firing <= 0 ? await withdrawApprovals(thread, `incident resolved: ${alert.title}`, deps) : 0;
-      const started = alert.startedAt ?? out.firstSeen;
+      // The start is the episode's: a resolution's own time is its end (Datadog $DATE, CloudWatch StateChangeTime),
+      // unless the source repeats the start in it (Alertmanager startsAt); else the trigger's, else first sighting.
+      const started = alert.startedAt ?? out.startedAt ?? out.firstSeen;
       const ended = alert.endedAt ?? now;
-      await say(deps, thread, incidentResolvedCard({ title: alert.title, target: alert.target, durationMs: ended - started, firing: Math.max(0, out.incident.firing), withdrawn }), {
-        dedupeKey: `rs-${out.episode}-${started}`,
+      await say(deps, thread, incidentResolvedCard({ title: alert.title, target: alert.target, durationMs: started === undefined ? undefined : ended - started, firing: Math.max(0, out.incident.firing), withdrawn }), {
+        dedupeKey: `rs-${out.episode}-${started ?? 'unknown'}`,
       });
+      return;
+    }
+    case 'unmatched': {
+      // No thread to answer in: told in the space, once, with the start only where the resolution itself has it.
+      const ended = alert.endedAt ?? now;
+      const card = incidentResolvedCard({ title: alert.title, target: alert.target, durationMs: alert.startedAt === undefined ? undefined : ended - alert.startedAt, unseen: true });
+      await say(deps, { roomId: space }, card, { dedupeKey: `ru-${out.episode}` });
       return;
     }
     case 'ignored':

@@ -35,7 +35,11 @@ export interface Alert {
   /** Tags as key → value (a bare tag `foo` becomes `foo: ''`). */
   tags: Record<string, string>;
   link?: string;
-  /** When the source says the alert started/ended (ms since epoch). */
+  /**
+   * When the source says the alert started/ended (ms since epoch). A resolution carries `startedAt` only where the
+   * source repeats the episode's start in it (Alertmanager `startsAt`, generic `startedAt`); Datadog's and
+   * CloudWatch's recovery time is `endedAt`.
+   */
   startedAt?: number;
   endedAt?: number;
   /** When Medic accepted it. */
@@ -139,8 +143,14 @@ export type RecordOutcome =
   | { kind: 'joined'; incident: IncidentRecord; episode: string }
   /** Already known; `stage` says how far its handling got, so a retried job can finish it. */
   | { kind: 'duplicate'; incident: IncidentRecord; episode: string; stage: 'new' | 'queued' | 'announced' }
-  | { kind: 'resolved'; incident: IncidentRecord; episode: string; firstSeen: number; title: string }
-  /** Resolved for an episode Medic never saw firing (or already resolved). */
+  /**
+   * `firstSeen`: when Medic first recorded the episode firing; `startedAt`: the start its triggering payload gave
+   * (undefined when it gave none, or for episodes recorded before Medic kept it).
+   */
+  | { kind: 'resolved'; incident: IncidentRecord; episode: string; firstSeen?: number; startedAt?: number; title: string }
+  /** Resolved for an episode Medic never saw firing: told once (a repeat is `ignored`), without a start. */
+  | { kind: 'unmatched'; episode: string }
+  /** A resolution of an episode already resolved. */
   | { kind: 'ignored'; reason: string };
 
 /**

@@ -20,14 +20,21 @@ const OPENING_LEASE_MS = 30_000;
 
 const RECORD_LUA = `
 local incPrefix = ARGV[1]
-local ep = redis.call('HMGET', KEYS[1], 'incident', 'status', 'stage', 'firstSeen', 'title')
+local ep = redis.call('HMGET', KEYS[1], 'incident', 'status', 'stage', 'firstSeen', 'title', 'startedAt')
 local incId = ep[1]
 if ARGV[5] == 'resolved' then
-  if (not incId) or ep[2] ~= 'firing' then return {'ignored', incId or ''} end
+  if not incId then
+    -- Never seen firing: told once; the mark makes a repeat of this resolution 'ignored'.
+    if ep[2] == 'resolved' then return {'ignored', 'never seen firing, already told'} end
+    redis.call('HSET', KEYS[1], 'status', 'resolved', 'resolvedAt', ARGV[3])
+    redis.call('EXPIRE', KEYS[1], ARGV[12])
+    return {'unmatched', ''}
+  end
+  if ep[2] ~= 'firing' then return {'ignored', 'already resolved'} end
   redis.call('HSET', KEYS[1], 'status', 'resolved', 'resolvedAt', ARGV[3])
   local left = redis.call('HINCRBY', incPrefix .. incId, 'firing', -1)
   if left <= 0 and redis.call('GET', KEYS[2]) == incId then redis.call('DEL', KEYS[2]) end
-  return {'resolved', incId, ep[4] or ARGV[3], ep[5] or ''}
+  return {'resolved', incId, ep[4] or '', ep[5] or '', ep[6] or ''}
 end
 if incId and (ep[2] == 'firing' or ARGV[6] == '1') then return {'duplicate', incId, ep[3] or 'new'} end
 local kind = 'joined'
@@ -51,7 +58,7 @@ if kind == 'joined' then
   redis.call('EXPIRE', incPrefix .. incId .. ':pending', ARGV[12])
 end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'incident', incId, 'status', 'firing', 'stage', stage, 'firstSeen', ARGV[3], 'title', ARGV[7], 'route', ARGV[10])
+redis.call('HSET', KEYS[1], 'incident', incId, 'status', 'firing', 'stage', stage, 'firstSeen', ARGV[3], 'title', ARGV[7], 'route', ARGV[10], 'startedAt', ARGV[15])
 redis.call('EXPIRE', KEYS[1], ARGV[12])
 return {kind, incId}
 `;
@@ -76,6 +83,12 @@ return 1
 `;
 
 type Reply = Array<string | number | null>;
+
+/** A time the script returned: '' (or anything not a positive number) is unknown. */
+function msOrUndefined(v: string | number | null | undefined): number | undefined {
+  const n = Number(v);
+  return v !== '' && v !== null && Number.isFinite(n) && n > 0 ? n : undefined;
+}
 
 export function createIncidentStore(redis: Redis, prefix: string): IncidentStore {
   const p = `${prefix}:alerts`;
@@ -123,6 +136,7 @@ export function createIncidentStore(redis: Redis, prefix: string): IncidentStore
         String(TTL_SECONDS),
         episode,
         String(OPENING_LEASE_MS),
+        alert.status === 'firing' && alert.startedAt !== undefined ? String(alert.startedAt) : '',
       )) as Reply;
       const [kind, id] = res as [string, string];
       switch (kind) {
@@ -132,9 +146,11 @@ export function createIncidentStore(redis: Redis, prefix: string): IncidentStore
         case 'duplicate':
           return { kind, incident: await mustRead(id), episode, stage: res[2] as 'new' | 'queued' | 'announced' };
         case 'resolved':
-          return { kind, incident: await mustRead(id), episode, firstSeen: Number(res[2]), title: String(res[3] ?? '') };
+          return { kind, incident: await mustRead(id), episode, firstSeen: msOrUndefined(res[2]), startedAt: msOrUndefined(res[4]), title: String(res[3] ?? '') };
+        case 'unmatched':
+          return { kind, episode };
         default:
-          return { kind: 'ignored', reason: id ? 'already resolved' : 'never seen firing' };
+          return { kind: 'ignored', reason: id };
       }
     },
     async setThread(id, messageId) {

@@ -146,7 +146,8 @@ export function normalizeDatadog(body: unknown, receivedAt: number): Alert[] {
       service: place.service ?? d.service,
       tags,
       link: d.link || d.event_url || d.url || undefined,
-      startedAt: toMs(eventTime),
+      // $DATE is when this notification's transition happened: the start of a trigger, the end of a recovery.
+      ...(status === 'resolved' ? { endedAt: toMs(eventTime) } : { startedAt: toMs(eventTime) }),
       receivedAt,
       // A retry resends the same body; without a cycle key the event time tells two notifications apart.
       deliveryKey: `${fingerprint}|${cycle ?? `t${eventTime ?? d.id ?? ''}`}|${status}`,
@@ -245,6 +246,7 @@ export const GenericAlertSchema = z
     link: z.url().optional(),
     cycle: z.string().min(1).max(200).optional(),
     startedAt: z.union([z.number(), z.string()]).optional(),
+    endedAt: z.union([z.number(), z.string()]).optional(),
   })
   .strict();
 
@@ -272,6 +274,7 @@ export function normalizeGeneric(body: unknown, receivedAt: number): Alert[] {
       tags,
       link: g.link,
       startedAt: toMs(g.startedAt),
+      endedAt: g.status === 'resolved' ? toMs(g.endedAt) : undefined,
       receivedAt,
       deliveryKey: `${fingerprint}|${g.cycle ?? `t${g.startedAt ?? ''}`}|${g.status}`,
       raw: clipRaw(g),
@@ -336,7 +339,8 @@ export function normalizeCloudWatchAlarm(message: string, receivedAt: number): A
       service: place.service,
       tags,
       link: region ? `https://console.aws.amazon.com/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(a.AlarmName)}` : undefined,
-      startedAt: toMs(a.StateChangeTime),
+      // StateChangeTime is when the alarm entered its new state: the start of ALARM, the end of it for OK.
+      ...(status === 'resolved' ? { endedAt: toMs(a.StateChangeTime) } : { startedAt: toMs(a.StateChangeTime) }),
       receivedAt,
       deliveryKey: `${fingerprint}|t${a.StateChangeTime ?? ''}|${status}`,
       raw: clipRaw(body),
