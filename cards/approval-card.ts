@@ -41,6 +41,56 @@ export function approvalCard(rec: ApprovalRecord, recentRuns: Array<{ jobId: str
   };
 }
 
+type ClosedStatus = Exclude<ApprovalRecord['status'], 'pending'>;
+
+const OUTCOME: Record<ClosedStatus, { icon: string; label: string; color: string }> = {
+  approved: { icon: '✅', label: 'Approved', color: 'Good' },
+  rejected: { icon: '🚫', label: 'Rejected', color: 'Attention' },
+  expired: { icon: '⌛', label: 'Expired', color: 'Warning' },
+  cancelled: { icon: '🛑', label: 'Withdrawn', color: 'Warning' },
+  superseded: { icon: '♻️', label: 'Not run: needs a new approval', color: 'Warning' },
+};
+
+/**
+ * The decision on an approval, posted in its thread once the request leaves `pending`: what was asked, the outcome,
+ * who decided and when. Webex cannot edit a message that carries a card (its PUT /messages refuses attachments),
+ * so this follows the approval card instead of replacing it; it says the old buttons no longer do anything.
+ * `problem` is why a superseded request did not run.
+ */
+export function approvalDecisionCard(rec: ApprovalRecord, problem?: string): CardMessage {
+  const status: ClosedStatus = rec.status === 'pending' ? 'expired' : rec.status;
+  const o = OUTCOME[status];
+  const at = rec.decidedAt !== undefined ? when(rec.decidedAt) : undefined;
+  const by = rec.decidedBy || undefined;
+  const line = {
+    approved: `Approved by ${(rec.approvals.length ? rec.approvals : [by ?? '?']).join(' and ')}. Job \`${rec.jobId}\` is queued; its result follows in this thread.`,
+    rejected: `Rejected by ${by ?? '?'}: ${rec.decisionNote ?? '(no reason)'}. Nothing ran.`,
+    expired: `${rec.requester}: nobody approved "${clip(rec.commandText, 200)}" in time; it expired and nothing ran. Ask again if it is still needed.`,
+    cancelled: `${by ?? 'Medic'} withdrew the request "${clip(rec.commandText, 200)}". Nothing ran.`,
+    superseded: `Not run: ${problem ?? 'the targets resolve differently now than when this was asked'}. A new approval is needed.`,
+  }[status];
+  const pairs: Array<[string, string]> = [
+    ['Request', clip(rec.commandText, 200)],
+    ['Asked by', actorLabel(rec.data.actor)],
+    ['Outcome', o.label],
+  ];
+  if (status === 'approved') pairs.push(['Approved by', rec.approvals.join(', ') || (by ?? '?')]);
+  else if (status === 'rejected') pairs.push(['Rejected by', by ?? '?'], ['Reason', clip(rec.decisionNote ?? '(none)', 300)]);
+  else if (status === 'cancelled') pairs.push(['Withdrawn by', by ?? '?']);
+  else if (status === 'superseded') pairs.push(['Pressed by', by ?? '?']);
+  if (at) pairs.push([status === 'expired' ? 'Expired at' : 'When', at]);
+  pairs.push(status === 'approved' ? ['Job', rec.jobId] : ['Ran', 'nothing'], ['Approval', rec.id]);
+  return {
+    text: `${o.icon} ${line}`,
+    card: adaptiveCard([
+      ...title(`${o.icon} ${o.label}`, clip(rec.commandText, 200)),
+      text(clip(line, 1500), { color: o.color }),
+      facts(pairs),
+      text('This request is closed: the Approve and Reject buttons on its card no longer change anything.', { isSubtle: true, size: 'Small' }),
+    ]),
+  };
+}
+
 /** A one-line outcome in the thread: approved, rejected, expired, refused press. */
 export function approvalNoticeCard(icon: string, message: string): CardMessage {
   return { text: `${icon} ${message}`, card: adaptiveCard([text(`${icon} ${clip(message, 1500)}`)]) };

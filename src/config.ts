@@ -53,7 +53,8 @@ const FileSchema = z
     spaces: z.record(z.string(), z.object({ envs: z.array(z.string().min(1)).min(1) }).strict()).default({}),
     approvals: z
       .object({
-        expiryMinutes: z.number().int().min(1).max(24 * 60).default(30),
+        /** Fractions allowed (0.5 is 30 s), for demos and tests; at least 0.05 (3 s). */
+        expiryMinutes: z.number().min(0.05, 'expiryMinutes must be at least 0.05 (3 seconds)').max(24 * 60).default(30),
         /** Distinct approvers needed for destructive actions in prod environments. */
         prodDestructiveApprovers: z.number().int().min(1).max(3).default(1),
       })

@@ -1,5 +1,5 @@
 import { parseCommand } from '../../commands/parse.js';
-import { approvalNoticeCard } from '../../cards/approval-card.js';
+import { approvalDecisionCard, approvalNoticeCard } from '../../cards/approval-card.js';
 import type { ApprovalRecord } from '../core/approval.js';
 import { UserError } from '../core/errors.js';
 import { hasRole, type ReplyTo } from '../core/identity.js';
@@ -26,40 +26,96 @@ function replan(rec: ApprovalRecord, deps: AppDeps): { plan?: JobPlan; problem?:
   }
 }
 
+/** How long the answer to a refused press waits for the decision's own card to be queued ahead of it. */
+export const ANNOUNCE_WAIT_MS = 10_000;
+
+/** The decision card of a closed request, once per request (retries of the deciding press do not repeat it). */
+async function announceOutcome(rec: ApprovalRecord, deps: AppDeps, problem?: string): Promise<void> {
+  const where = threadOf(rec);
+  if (where) await say(deps, where, approvalDecisionCard(rec, problem), { dedupeKey: `ad-${rec.id}` });
+  await deps.approvals.announce(rec.id);
+}
+
+/** Closes a request whose time is up, tells its thread, and audits it. No-op when it is no longer pending. */
+async function closeExpired(rec: ApprovalRecord, deps: AppDeps): Promise<void> {
+  const closed = await deps.approvals.close(rec.id, 'expired', undefined, deps.clock.now());
+  if (!closed) return;
+  await deps.audit.append({ at: deps.clock.now(), type: 'approval-closed', actor: 'medic', env: rec.env, approvalId: rec.id, jobId: rec.jobId, detail: `expired (due ${new Date(rec.expiresAt).toISOString()})` });
+  await announceOutcome(closed, deps);
+}
+
+/**
+ * The winner's part: queue the job, then the decision card, then mark it told (answers to other presses wait for
+ * that). Idempotent, so a retry of the winning press finishes what a crash interrupted.
+ */
+async function finishApproved(rec: ApprovalRecord, plan: JobPlan, deps: AppDeps): Promise<void> {
+  await runApproved(rec, plan, deps);
+  await announceOutcome(rec, deps);
+}
+
 /**
  * A press of Approve or Reject. Checks happen in this order: the approval exists, the card is current (hash),
- * the presser's role now, the plan still resolves the same; then the atomic decision in Redis (first wins).
- * Every refusal is answered in the thread and changes nothing.
+ * still pending and not expired, the presser's role now, the plan still resolves the same; then the atomic decision
+ * in Redis (first wins). Every refusal is audited (`approval-refused`, with the reason), answered in the thread and
+ * changes nothing. A refusal that follows a decision (a late or losing press) is answered only once the decision
+ * card is queued, so the thread reads in the order things happened.
  */
 export async function decideApproval(
-  press: { approvalId: string; hash: string; decision: 'approve' | 'reject'; note?: string; person: PersonRef; replyTo: ReplyTo },
+  press: { approvalId: string; hash: string; decision: 'approve' | 'reject'; note?: string; person: PersonRef; replyTo: ReplyTo; sourceId?: string },
   deps: AppDeps,
 ): Promise<void> {
   const email = press.person.email;
   const rec = await deps.approvals.get(press.approvalId);
   const where = rec ? (threadOf(rec) ?? press.replyTo) : press.replyTo;
   const notice = (icon: string, msg: string) => say(deps, where, approvalNoticeCard(icon, msg));
-  if (!rec) return notice('❔', `I have no approval \`${press.approvalId}\`. It may be older than 30 days.`);
-  if (press.hash !== rec.hash) return notice('♻️', `${email}: that card is out of date; use the latest approval card in this thread.`);
+  const refuse = async (reason: string, icon: string, msg: string, opts: { afterOutcome?: boolean } = {}): Promise<void> => {
+    await deps.audit.append({ at: deps.clock.now(), type: 'approval-refused', actor: email, env: rec?.env, approvalId: press.approvalId, jobId: rec?.jobId, roomId: press.replyTo.roomId, detail: `${press.decision}: ${reason}` });
+    if (opts.afterOutcome) await deps.approvals.awaitAnnouncement(press.approvalId, ANNOUNCE_WAIT_MS, deps.clock.now());
+    await notice(icon, msg);
+  };
+  const closedBy = (r: ApprovalRecord) => `${r.status}${r.decidedBy ? ` by ${r.decidedBy}` : ''}`;
+
+  if (!rec) return refuse('unknown approval', '❔', `I have no approval \`${press.approvalId}\`. It may be older than 30 days.`);
+  if (press.hash !== rec.hash) {
+    return refuse(`stale or altered card (hash ${press.hash.slice(0, 12)})`, '♻️', `${email}: that card is out of date; use the latest approval card in this thread.`);
+  }
   if (rec.status !== 'pending') {
-    return notice('ℹ️', `${email}: this request was already ${rec.status}${rec.decidedBy ? ` by ${rec.decidedBy}` : ''}. Nothing changed.`);
+    // The winning press itself, delivered again after a failure part-way: finish its work instead of refusing it.
+    if (rec.status === 'approved' && press.sourceId && rec.decidedVia === press.sourceId) {
+      return finishApproved(rec, { type: 'job', request: rec.data.request, risk: rec.risk, env: rec.data.env, targets: rec.data.targets, summary: rec.commandText }, deps);
+    }
+    const late = rec.status === 'expired' ? `after expiry (expired ${new Date(rec.decidedAt ?? rec.expiresAt).toISOString()})` : `after the decision (already ${closedBy(rec)})`;
+    return refuse(late, 'ℹ️', `${email}: this request was already ${closedBy(rec)}. Nothing changed.`, { afterOutcome: true });
+  }
+  const expiredMsg = `${email}: this approval expired at ${new Date(rec.expiresAt).toISOString()}. Nothing ran; ask again if it is still needed.`;
+  if (deps.clock.now() >= rec.expiresAt) {
+    await closeExpired(rec, deps);
+    return refuse(`after expiry (${new Date(rec.expiresAt).toISOString()})`, '⌛', expiredMsg, { afterOutcome: true });
   }
   const role = roleOf(deps.config, email, rec.env);
   if (!hasRole(role, rec.approverRole)) {
     const holders = holdersOf(deps.config, rec.approverRole, rec.env).filter((h) => h !== rec.requester);
-    return notice('🔒', `${email} cannot decide this: it needs the ${rec.approverRole} role${rec.env ? ` in ${rec.env}` : ''} (you have ${role ?? 'none'}). People who can: ${holders.join(', ') || 'nobody yet'}.`);
+    return refuse(
+      `no role (needs ${rec.approverRole}${rec.env ? ` in ${rec.env}` : ''}, has ${role ?? 'none'})`,
+      '🔒',
+      `${email} cannot decide this: it needs the ${rec.approverRole} role${rec.env ? ` in ${rec.env}` : ''} (you have ${role ?? 'none'}). People who can: ${holders.join(', ') || 'nobody yet'}.`,
+    );
   }
   if (press.decision === 'reject' && !press.note?.trim()) {
-    return notice('✍️', `${email}: say why in the card's reason box, then press Reject again.`);
+    return refuse('no reason given', '✍️', `${email}: say why in the card's reason box, then press Reject again.`);
   }
   let plan: JobPlan | undefined;
   if (press.decision === 'approve') {
     const r = replan(rec, deps);
     if (!r.plan || planHash(r.plan) !== rec.hash) {
+      const problem = r.problem ?? 'the targets resolve differently now than when this was asked';
       const closed = await deps.approvals.close(rec.id, 'superseded', email, deps.clock.now());
-      if (!closed) return notice('ℹ️', `${email}: this request was decided a moment ago. Nothing changed.`);
-      await deps.audit.append({ at: deps.clock.now(), type: 'approval-closed', actor: email, env: rec.env, approvalId: rec.id, jobId: rec.jobId, detail: `superseded: ${r.problem ?? 'targets resolve differently now'}` });
-      await notice('♻️', `Not run: ${r.problem ?? 'the targets resolve differently now than when this was asked'}. A new approval is needed.`);
+      if (!closed) {
+        const now = await deps.approvals.get(rec.id);
+        return refuse(`lost the race (${now ? closedBy(now) : 'closed'} a moment before)`, 'ℹ️', `${email}: this request was decided a moment ago${now ? ` (${closedBy(now)})` : ''}. Nothing changed.`, { afterOutcome: true });
+      }
+      await deps.audit.append({ at: deps.clock.now(), type: 'approval-closed', actor: email, env: rec.env, approvalId: rec.id, jobId: rec.jobId, detail: `superseded: ${problem}` });
+      await announceOutcome(closed, deps, problem);
       if (r.plan && where) {
         await submitJob({ sourceId: `${rec.id}:replan:${deps.clock.now()}`, plan: r.plan, actor: rec.data.actor, replyTo: where, origin: rec.commandText, reason: rec.reason, mode: 'approval' }, deps);
       }
@@ -67,26 +123,35 @@ export async function decideApproval(
     }
     plan = r.plan;
   }
-  const { outcome, record } = await deps.approvals.decide(rec.id, { by: email, decision: press.decision, now: deps.clock.now(), note: press.note?.trim() });
-  await deps.audit.append({ at: deps.clock.now(), type: 'approval-decision', actor: email, env: rec.env, approvalId: rec.id, jobId: rec.jobId, detail: `${press.decision}: ${outcome}${press.note ? ` (${press.note})` : ''}` });
+  const note = press.note?.trim();
+  const { outcome, record } = await deps.approvals.decide(rec.id, { by: email, decision: press.decision, now: deps.clock.now(), note, via: press.sourceId });
+  const decided = () => deps.audit.append({ at: deps.clock.now(), type: 'approval-decision', actor: email, env: rec.env, approvalId: rec.id, jobId: rec.jobId, detail: `${press.decision}: ${outcome}${note ? ` (${note})` : ''}` });
   switch (outcome) {
     case 'approved':
-      await runApproved(record ?? rec, plan!, deps);
-      return notice('✅', `Approved by ${(record?.approvals ?? [email]).join(' and ')}. Running job \`${rec.jobId}\`; its result follows in this thread.`);
+      await decided();
+      return finishApproved(record ?? { ...rec, status: 'approved', decidedBy: email, approvals: [...rec.approvals, email] }, plan!, deps);
     case 'recorded':
+      await decided();
       return notice('☑️', `${email} approved (${record?.approvals.length ?? 1} of ${rec.needed}). One more ${rec.approverRole}, not ${[rec.requester, ...(record?.approvals ?? [])].join(' or ')}, must approve.`);
     case 'rejected':
-      return notice('🚫', `Rejected by ${email}: ${press.note}. Nothing ran.`);
+      await decided();
+      return announceOutcome(record ?? { ...rec, status: 'rejected', decidedBy: email, decisionNote: note }, deps);
     case 'self':
-      return notice('🙅', `${email}: you asked for this, so someone else must approve it.`);
+      return refuse('self-approval (the requester cannot approve)', '🙅', `${email}: you asked for this, so someone else must approve it.`);
     case 'duplicate':
-      return notice('☑️', `${email}: you already approved this; another approver is needed.`);
+      return refuse('duplicate (already approved by this person)', '☑️', `${email}: you already approved this; another approver is needed.`);
     case 'expired':
-      return notice('⌛', `${email}: this approval expired at ${new Date(rec.expiresAt).toISOString()}. Nothing ran; ask again if it is still needed.`);
+      await closeExpired(rec, deps);
+      return refuse(`after expiry (${new Date(rec.expiresAt).toISOString()})`, '⌛', expiredMsg, { afterOutcome: true });
     case 'not-pending':
-      return notice('ℹ️', `${email}: someone decided this a moment before you (${record?.status ?? 'closed'}${record?.decidedBy ? ` by ${record.decidedBy}` : ''}). Nothing changed.`);
+      return refuse(
+        `lost the race (${record ? closedBy(record) : 'closed'} a moment before)`,
+        'ℹ️',
+        `${email}: someone decided this a moment before you (${record ? closedBy(record) : 'closed'}). Nothing changed.`,
+        { afterOutcome: true },
+      );
     case 'missing':
-      return notice('❔', `I have no approval \`${rec.id}\` any more.`);
+      return refuse('approval vanished', '❔', `I have no approval \`${rec.id}\` any more.`);
   }
 }
 
@@ -99,11 +164,7 @@ export async function expireApproval(approvalId: string, deps: AppDeps): Promise
     await deps.scheduler.expireApprovalAt(approvalId, rec.expiresAt);
     return;
   }
-  const closed = await deps.approvals.close(approvalId, 'expired', undefined, deps.clock.now());
-  if (!closed) return;
-  await deps.audit.append({ at: deps.clock.now(), type: 'approval-closed', actor: 'medic', env: rec.env, approvalId, jobId: rec.jobId, detail: 'expired' });
-  const where = threadOf(rec);
-  if (where) await say(deps, where, approvalNoticeCard('⌛', `${rec.requester}: nobody approved "${rec.commandText}" in time; it expired and nothing ran. Ask again if it is still needed.`));
+  await closeExpired(rec, deps);
 }
 
 /** `cancel <job>`: withdraws a pending approval, or stops a queued or running job. Requester or admin only. */
@@ -116,7 +177,11 @@ export async function cancelJob(jobId: string, person: PersonRef, replyTo: Reply
     const closed = await deps.approvals.close(rec.id, 'cancelled', email, deps.clock.now());
     if (closed) {
       await deps.audit.append({ at: deps.clock.now(), type: 'cancel', actor: email, env: rec.env, jobId, approvalId: rec.id, detail: 'approval withdrawn' });
-      await say(deps, threadOf(rec) ?? replyTo, approvalNoticeCard('🛑', `${email} withdrew the request "${rec.commandText}". Nothing ran.`));
+      if (threadOf(rec)) await announceOutcome(closed, deps);
+      else {
+        await say(deps, replyTo, approvalDecisionCard(closed));
+        await deps.approvals.announce(rec.id);
+      }
       if (threadOf(rec)?.parentId !== replyTo.parentId) await say(deps, replyTo, approvalNoticeCard('🛑', `Withdrawn: approval for \`${jobId}\`.`));
       return;
     }

@@ -103,6 +103,8 @@ async function withdrawApprovals(thread: ReplyTo, reason: string, deps: AlertDep
     if (!(await deps.approvals.close(rec.id, 'cancelled', 'service:medic', now))) continue;
     n++;
     await deps.audit.append({ at: now, type: 'approval-closed', actor: 'service:medic', env: rec.env, approvalId: rec.id, jobId: rec.jobId, detail: `withdrawn: ${reason}`.slice(0, 300) });
+    // No card per approval here (the thread's summary says it): a press on the card is answered without waiting.
+    await deps.approvals.announce(rec.id);
   }
   return n;
 }

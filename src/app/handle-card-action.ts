@@ -33,7 +33,7 @@ export async function handleCardAction(event: Extract<InboundEvent, { type: 'act
       return;
     case 'approve':
     case 'reject':
-      await decideApproval({ approvalId: submit.approvalId, hash: submit.hash, decision: submit.medic, note: submit.note, person: event.person, replyTo }, deps);
+      await decideApproval({ approvalId: submit.approvalId, hash: submit.hash, decision: submit.medic, note: submit.note, person: event.person, replyTo, sourceId: event.actionId }, deps);
       return;
   }
 }

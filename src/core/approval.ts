@@ -25,6 +25,10 @@ export interface ApprovalRecord {
   expiresAt: number;
   reason?: string;
   decidedBy?: string;
+  /** When the request left `pending` (decided, expired, withdrawn, superseded). */
+  decidedAt?: number;
+  /** Source event (card action id) of the press that decided it: a retry of that press resumes, not refuses. */
+  decidedVia?: string;
   decisionNote?: string;
   /** Why an approval was needed beyond the risk, e.g. an exhausted budget. */
   why?: string;
@@ -44,12 +48,22 @@ export interface ApprovalStore {
   create(rec: ApprovalRecord): Promise<void>;
   get(id: string): Promise<ApprovalRecord | undefined>;
   /** Atomic: the first decision wins; a stale or replayed press changes nothing. */
-  decide(id: string, d: { by: string; decision: 'approve' | 'reject'; now: number; note?: string }): Promise<{ outcome: DecisionOutcome; record?: ApprovalRecord }>;
+  decide(id: string, d: { by: string; decision: 'approve' | 'reject'; now: number; note?: string; via?: string }): Promise<{ outcome: DecisionOutcome; record?: ApprovalRecord }>;
   /** Moves a pending record to a final status (expired, cancelled, superseded) if it is still pending. */
   close(id: string, status: 'expired' | 'cancelled' | 'superseded', by: string | undefined, now: number): Promise<ApprovalRecord | undefined>;
   listPending(): Promise<ApprovalRecord[]>;
   /** The pending approval of a job, if any. */
   findByJob(jobId: string): Promise<ApprovalRecord | undefined>;
+  /**
+   * Marks the outcome of a closed request as told in its thread (the decision card is enqueued). Answers to later
+   * presses wait for it, so "already approved" never reaches the thread before "Approved".
+   */
+  announce(id: string): Promise<void>;
+  /**
+   * Waits until the outcome is announced, at most `timeoutMs` (the decider may have died mid-way); true when it
+   * was. Returns at once when it already was, or when the request closed longer than `timeoutMs` ago.
+   */
+  awaitAnnouncement(id: string, timeoutMs: number, now: number): Promise<boolean>;
 }
 
 /** A budget: at most `max` runs per key within `windowMs`. */
@@ -71,7 +85,7 @@ export interface BudgetStore {
 /** One line of the append-only audit trail. */
 export interface AuditEntry {
   at: number;
-  type: 'request' | 'refused' | 'approval-requested' | 'approval-decision' | 'approval-closed' | 'job-enqueued' | 'job-start' | 'job-end' | 'command' | 'cancel';
+  type: 'request' | 'refused' | 'approval-requested' | 'approval-decision' | 'approval-refused' | 'approval-closed' | 'job-enqueued' | 'job-start' | 'job-end' | 'command' | 'cancel';
   actor: string;
   env?: string;
   jobId?: string;

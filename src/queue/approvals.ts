@@ -12,11 +12,11 @@ local st = KEYS[1]
 if redis.call('EXISTS', st) == 0 then return {'missing'} end
 local status = redis.call('HGET', st, 'status')
 if status ~= 'pending' then return {'not-pending'} end
-local by, decision, now, note = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local by, decision, now, note, via = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[6]
 if now >= tonumber(redis.call('HGET', st, 'expiresAt')) then return {'expired'} end
 if by == redis.call('HGET', st, 'requester') then return {'self'} end
 if decision == 'reject' then
-  redis.call('HSET', st, 'status', 'rejected', 'decidedBy', by, 'decisionNote', note)
+  redis.call('HSET', st, 'status', 'rejected', 'decidedBy', by, 'decisionNote', note, 'decidedAt', ARGV[3], 'decidedVia', via)
   redis.call('SREM', KEYS[2], ARGV[5])
   return {'rejected'}
 end
@@ -27,7 +27,7 @@ local count = 0
 for _ in string.gmatch(approvals, '[^\\n]+') do count = count + 1 end
 redis.call('HSET', st, 'approvals', approvals)
 if count >= tonumber(redis.call('HGET', st, 'needed')) then
-  redis.call('HSET', st, 'status', 'approved', 'decidedBy', by)
+  redis.call('HSET', st, 'status', 'approved', 'decidedBy', by, 'decidedAt', ARGV[3], 'decidedVia', via)
   redis.call('SREM', KEYS[2], ARGV[5])
   return {'approved'}
 end
@@ -36,7 +36,7 @@ return {'recorded'}
 
 const CLOSE = `
 if redis.call('HGET', KEYS[1], 'status') ~= 'pending' then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'decidedBy', ARGV[2])
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'decidedBy', ARGV[2], 'decidedAt', ARGV[4])
 redis.call('SREM', KEYS[2], ARGV[3])
 return 1
 `;
@@ -46,6 +46,8 @@ export function createRedisApprovalStore(redis: Redis, prefix: string): Approval
   const state = (id: string) => `${prefix}:approval:${id}:state`;
   const pending = `${prefix}:approvals:pending`;
   const byJob = (jobId: string) => `${prefix}:approval-by-job:${jobId}`;
+  // A one-element list once the outcome is told: waiters block on it with BLMOVE onto itself (nothing consumed).
+  const told = (id: string) => `${prefix}:approval:${id}:told`;
 
   async function get(id: string): Promise<ApprovalRecord | undefined> {
     const [raw, st] = await Promise.all([redis.get(rec(id)), redis.hgetall(state(id))]);
@@ -56,6 +58,8 @@ export function createRedisApprovalStore(redis: Redis, prefix: string): Approval
       status: st.status as ApprovalRecord['status'],
       approvals: st.approvals ? st.approvals.split('\n') : [],
       decidedBy: st.decidedBy || undefined,
+      decidedAt: st.decidedAt ? Number(st.decidedAt) : undefined,
+      decidedVia: st.decidedVia || undefined,
       decisionNote: st.decisionNote || undefined,
     };
   }
@@ -73,11 +77,11 @@ export function createRedisApprovalStore(redis: Redis, prefix: string): Approval
     },
     get,
     async decide(id, d) {
-      const [outcome] = (await redis.eval(DECIDE, 2, state(id), pending, d.by, d.decision, String(d.now), d.note ?? '', id)) as [DecisionOutcome];
+      const [outcome] = (await redis.eval(DECIDE, 2, state(id), pending, d.by, d.decision, String(d.now), d.note ?? '', id, d.via ?? '')) as [DecisionOutcome];
       return { outcome, record: await get(id) };
     },
-    async close(id, status, by, _now) {
-      const changed = (await redis.eval(CLOSE, 2, state(id), pending, status, by ?? '', id)) as number;
+    async close(id, status, by, now) {
+      const changed = (await redis.eval(CLOSE, 2, state(id), pending, status, by ?? '', id, String(now))) as number;
       return changed === 1 ? get(id) : undefined;
     },
     async listPending() {
@@ -88,6 +92,26 @@ export function createRedisApprovalStore(redis: Redis, prefix: string): Approval
     async findByJob(jobId) {
       const id = await redis.get(byJob(jobId));
       return id ? get(id) : undefined;
+    },
+    async announce(id) {
+      await redis.multi().del(told(id)).rpush(told(id), '1').expire(told(id), KEEP_SECONDS).exec();
+    },
+    async awaitAnnouncement(id, timeoutMs, now) {
+      if ((await redis.llen(told(id))) > 0) return true;
+      const decidedAt = Number(await redis.hget(state(id), 'decidedAt'));
+      // Closed long ago (or by a path that tells nobody, or before this existed): nothing to wait for.
+      const left = decidedAt > 0 ? decidedAt + timeoutMs - now : 0;
+      if (left <= 0) return false;
+      // A blocking command needs its own connection: on the shared one it would stall every other command.
+      // Queue the command until connected (the producer connection fails fast instead, which a fresh one would).
+      const conn = redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
+      // Failures reach the caller through the command's rejection; this only keeps ioredis from logging them twice.
+      conn.on('error', () => undefined);
+      try {
+        return (await conn.blmove(told(id), told(id), 'RIGHT', 'LEFT', Math.max(0.01, left / 1000))) !== null;
+      } finally {
+        conn.disconnect();
+      }
     },
   };
 }

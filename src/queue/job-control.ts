@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Queue, Worker } from 'bullmq';
 import type { JobControl, Scheduler } from '../core/approval.js';
-import type { Logger } from '../core/ports.js';
+import { systemClock, type Clock, type Logger } from '../core/ports.js';
 import { inboundJobId, type MedicQueues } from './queues.js';
 
 /** Channel on which `cancel` reaches whichever worker process runs the job. */
@@ -39,12 +39,22 @@ export async function listenForCancels(subscriber: Redis, prefix: string, worker
   });
 }
 
-/** Approval expiry as delayed inbound jobs: they survive restarts and fire on time. */
-export function createScheduler(queues: MedicQueues): Scheduler {
+/**
+ * Approval expiry as delayed inbound jobs: they survive restarts and fire on time. The first schedule is keyed by
+ * the approval, so a retried request schedules it once. A reschedule (the job fired early: clock skew between
+ * hosts) comes from inside that very job, still active: BullMQ silently ignores an add with an existing id, so the
+ * follow-up gets an id of its own. `clock` is the one the app compares the expiry with.
+ */
+export function createScheduler(queues: MedicQueues, clock: Clock = systemClock): Scheduler {
   return {
     async expireApprovalAt(approvalId, at) {
       const event = { type: 'approval-expiry' as const, approvalId, receivedAt: at };
-      await queues.inbound.add(event.type, event, { jobId: inboundJobId(event), delay: Math.max(0, at - Date.now()) });
+      const first = inboundJobId(event);
+      const existing = await queues.inbound.getJob(first);
+      const state = existing ? await existing.getState() : undefined;
+      if (state === 'delayed' || state === 'waiting' || state === 'prioritized') return;
+      const jobId = existing ? `${first}-${clock.now().toString(36)}` : first;
+      await queues.inbound.add(event.type, event, { jobId, delay: Math.max(0, at - clock.now()) });
     },
   };
 }

@@ -44,7 +44,7 @@ export async function createTestApp(configYaml: string): Promise<TestApp> {
     budgets: createRedisBudgetStore(redis, prefix),
     audit: createRedisAuditLog(redis, prefix, file.audit.maxEntries),
     jobs: createJobControl(queues, redis),
-    scheduler: createScheduler(queues),
+    scheduler: createScheduler(queues, clock),
     clock,
     log: createLogger('silent'),
   };
