@@ -103,6 +103,8 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
 
   if (web) {
     const chat = overrides.chat ?? createWebexChat({ apiUrl: env.WEBEX_API_URL, token: env.WEBEX_TOKEN! });
+    // One reply in flight across every web replica: replies are posted in the order they were queued.
+    await queues.replies.setGlobalConcurrency(1);
     workers.push(
       startInboundWorker({
         ...common,

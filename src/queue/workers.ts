@@ -74,9 +74,18 @@ export function startRunbooksWorker(opts: WorkerCommon & { run: (info: RunbookJo
   return w;
 }
 
+/** Pause before the n-th try (1-based) of a reply that failed for a transient reason: 1 s, 2 s, 4 s … 30 s. */
+export function replyRetryDelayMs(attempt: number): number {
+  return Math.min(30_000, 1_000 * 2 ** Math.max(0, attempt - 1));
+}
+
 /**
- * Posts replies. A 429 pauses the whole queue for Retry-After (Webex limits per token); 5xx and network errors
- * retry with backoff; a permanent refusal fails the job at once. A failed reply stays visible in the queue.
+ * Posts replies, in the order they were queued: a thread must read "Approved" before "already approved", a result
+ * before its attachment. So a reply that cannot be posted yet keeps its place at the head of the queue: a 429
+ * pauses the whole queue for Retry-After (Webex limits per token), and a 5xx or network error pauses it with
+ * backoff (BullMQ's own retry would move the reply behind later ones). After the job's `attempts` tries (about two
+ * minutes) it fails and stays visible; a permanent refusal fails it at once. `setGlobalConcurrency(1)` on the
+ * queue (see main.ts) keeps the order across replicas.
  */
 export function startRepliesWorker(
   opts: WorkerCommon & { chat: ChatPort; queues: MedicQueues; onDelivered?: (latencyMs: number | undefined) => void },
@@ -95,8 +104,18 @@ export function startRepliesWorker(
           await opts.queues.replies.rateLimit(e.retryAfterMs);
           throw Worker.RateLimitError();
         }
-        if (e instanceof PermanentError) opts.log.error({ jobId: job.id, roomId: rest.roomId, err: e.message }, 'reply refused by Webex; not retrying');
-        throw unrecoverable(e);
+        if (e instanceof PermanentError || e instanceof NonRetryableError) {
+          opts.log.error({ jobId: job.id, roomId: rest.roomId, err: (e as Error).message }, 'reply refused by Webex; not retrying');
+          throw unrecoverable(e);
+        }
+        const attempt = job.attemptsStarted;
+        if (attempt < (job.opts.attempts ?? 1)) {
+          const waitMs = replyRetryDelayMs(attempt);
+          opts.log.warn({ jobId: job.id, attempt, waitMs, err: (e as Error).message }, 'reply not posted; retrying it before any later reply');
+          await opts.queues.replies.rateLimit(waitMs);
+          throw Worker.RateLimitError();
+        }
+        throw new UnrecoverableError(`gave up after ${attempt} tries: ${(e as Error).message}`);
       }
     },
     // One at a time keeps a thread's messages in order (result card before its attachment).
