@@ -80,8 +80,9 @@ export async function decideApproval(
     return refuse(`stale or altered card (hash ${press.hash.slice(0, 12)})`, '♻️', `${email}: that card is out of date; use the latest approval card in this thread.`);
   }
   if (rec.status !== 'pending') {
-    // The winning press itself, delivered again after a failure part-way: finish its work instead of refusing it.
-    if (rec.status === 'approved' && press.sourceId && rec.decidedVia === press.sourceId) {
+    // The deciding press itself, delivered again after a failure part-way: finish its work instead of refusing it.
+    if (press.sourceId && rec.decidedVia === press.sourceId) {
+      if (rec.status !== 'approved') return announceOutcome(rec, deps);
       return finishApproved(rec, { type: 'job', request: rec.data.request, risk: rec.risk, env: rec.data.env, targets: rec.data.targets, summary: rec.commandText }, deps);
     }
     const late = rec.status === 'expired' ? `after expiry (expired ${new Date(rec.decidedAt ?? rec.expiresAt).toISOString()})` : `after the decision (already ${closedBy(rec)})`;
