@@ -3,7 +3,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ROLES } from './core/identity.js';
 import { InventorySchema } from './core/inventory.js';
-import { AlertSettingsSchema, DEFAULT_ALERT_SETTINGS, RoutesSchema } from './core/routes.js';
+import { AlertSettingsSchema, DEFAULT_ALERT_SETTINGS, RoutesSchema, TOKEN_SOURCES, type AlertSettings, type TokenSource } from './core/routes.js';
 
 /**
  * Configuration: environment variables (architecture §6) plus the YAML file named by MEDIC_CONFIG.
@@ -95,6 +95,8 @@ export interface MedicConfig {
   file: FileConfig;
   /** Where the file came from, for messages. */
   configPath?: string;
+  /** Bearer token per alert source: `alerts.sources.<source>.tokenEnv`, else MEDIC_ALERT_TOKEN (see alertTokens). */
+  alertTokens: Partial<Record<TokenSource, string>>;
 }
 
 function zodProblems(prefix: string, error: z.ZodError): string[] {
@@ -147,8 +149,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: (p: s
     if (v.WEBEX_WEBHOOK_URL && !v.WEBEX_WEBHOOK_SECRET) problems.push('WEBEX_WEBHOOK_SECRET: required when WEBEX_WEBHOOK_URL is set, so Medic can verify X-Spark-Signature');
   }
   if (file && e.success) problems.push(...crossCheck(file));
+  const tokens = file ? alertTokens(file.alerts, cleaned, e.success ? e.data.MEDIC_ALERT_TOKEN : undefined) : { tokens: {}, problems: [] };
+  // Only the web role serves /alerts/*; workers and the CLI (which loads as a worker) need no alert token.
+  if (!e.success || e.data.MEDIC_ROLE !== 'worker') problems.push(...tokens.problems);
   if (problems.length > 0 || !e.success || !file) throw new ConfigError(problems);
-  return { env: e.data, file, configPath: path };
+  return { env: e.data, file, configPath: path, alertTokens: tokens.tokens };
+}
+
+/**
+ * The token of each alert source: from the variable `alerts.sources.<source>.tokenEnv` names, else
+ * MEDIC_ALERT_TOKEN. A listed source must have its own token: one shared with another source would let either
+ * sender post as the other.
+ */
+export function alertTokens(settings: AlertSettings, env: Record<string, string | undefined>, fallback: string | undefined): { tokens: Partial<Record<TokenSource, string>>; problems: string[] } {
+  const tokens: Partial<Record<TokenSource, string>> = {};
+  const problems: string[] = [];
+  for (const source of TOKEN_SOURCES) {
+    const own = settings.sources[source];
+    if (!own) {
+      if (fallback) tokens[source] = fallback;
+      continue;
+    }
+    const value = env[own.tokenEnv];
+    if (!value) problems.push(`alerts.sources.${source}.tokenEnv: the environment variable ${own.tokenEnv} is not set (the bearer token ${source} sends; e.g. \`openssl rand -hex 32\`)`);
+    else if (value.length < 16) problems.push(`${own.tokenEnv}: the ${source} alert token is ${value.length} characters; use at least 16 random characters`);
+    else tokens[source] = value;
+  }
+  for (const source of TOKEN_SOURCES) {
+    if (!settings.sources[source] || !tokens[source]) continue;
+    const twin = TOKEN_SOURCES.find((o) => o !== source && tokens[o] === tokens[source]);
+    if (twin) problems.push(`alerts.sources.${source}: its token (${settings.sources[source]!.tokenEnv}) is the same as the ${twin} token${settings.sources[twin] ? '' : ' (MEDIC_ALERT_TOKEN)'}; give each source its own token`);
+  }
+  return { tokens, problems };
 }
 
 /** References between sections of the file. */

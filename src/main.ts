@@ -19,7 +19,7 @@ import { systemClock } from './core/ports.js';
 import type { RunbookServices } from './core/runbook.js';
 import { createRunbookServices } from './services.js';
 import { createLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type MedicMetrics } from './metrics.js';
 import { createMedicQueues, createQueuePorts, enqueueInbound, indexJobInRoom, type MedicQueues } from './queue/queues.js';
 import { assertRedisReachable, createRedis, RedisUnavailableError } from './queue/redis.js';
 import { startInboundWorker, startRepliesWorker, startRunbooksWorker, WORKER_ID } from './queue/workers.js';
@@ -112,7 +112,7 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
       }) as unknown as Worker,
       startRepliesWorker({ ...common, chat, queues, onDelivered: (ms) => ms !== undefined && metrics.replyLatency.observe(ms / 1000) }) as unknown as Worker,
     );
-    alertIntake = startAlertIntake({ config, appDeps, chat, producer, workerConn, runbooks: queues.runbooks, log, fetcher: overrides.alertFetcher });
+    alertIntake = startAlertIntake({ config, appDeps, chat, producer, workerConn, runbooks: queues.runbooks, log, fetcher: overrides.alertFetcher, metrics });
     workers.push(alertIntake.worker);
     const secret = env.WEBEX_WEBHOOK_SECRET;
     const app = createHttpApp({
@@ -199,6 +199,7 @@ function startAlertIntake(o: {
   runbooks: MedicQueues['runbooks'];
   log: Logger;
   fetcher?: (url: string) => Promise<{ status: number; body: string }>;
+  metrics: MedicMetrics;
 }): AlertIntake {
   const { env, file } = o.config;
   const prefix = env.MEDIC_QUEUE_PREFIX;
@@ -221,7 +222,8 @@ function startAlertIntake(o: {
     scheduleFollowUp: (id, delayMs, now) => alerts.scheduleFollowUp(id, delayMs, now),
   };
   const router = createAlertsRouter({
-    token: env.MEDIC_ALERT_TOKEN,
+    tokens: o.config.alertTokens,
+    rejected: (source, reason) => o.metrics.alertsRejected.inc({ source, reason }),
     enqueue: (list) => alerts.enqueue(list),
     deadLetter: (entry) => deadLetters.add(entry),
     fetcher,

@@ -4,6 +4,8 @@ import type { HttpMetrics } from './transport/http/http-server.js';
 export interface MedicMetrics extends HttpMetrics {
   registry: Registry;
   replyLatency: Histogram;
+  /** Alert requests turned away (bad token, bad payload, forged SNS message), by source and reason. */
+  alertsRejected: Counter<'source' | 'reason'>;
   /** Supplies job counts per queue and state when /metrics is scraped. */
   setJobCounts(fn: () => Promise<Record<string, Record<string, number>>>): void;
 }
@@ -18,6 +20,12 @@ export function createMetrics(): MedicMetrics {
     name: 'medic_reply_latency_seconds',
     help: 'From a request reaching Medic to its reply being accepted by Webex',
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  const alertsRejected = new Counter({
+    name: 'medic_alerts_rejected_total',
+    help: 'Alert requests turned away, by source and reason (token, payload, not-sns, topic, stale, signature, subscribe-url)',
+    labelNames: ['source', 'reason'] as const,
     registers: [registry],
   });
   let jobCounts: (() => Promise<Record<string, Record<string, number>>>) | undefined;
@@ -36,6 +44,7 @@ export function createMetrics(): MedicMetrics {
   return {
     registry,
     replyLatency,
+    alertsRejected,
     setJobCounts: (fn) => {
       jobCounts = fn;
     },

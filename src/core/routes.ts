@@ -11,6 +11,11 @@ export type RouteMode = (typeof ROUTE_MODES)[number];
 
 /** Placeholders a runbook template may use; filled from the alert. */
 export const ROUTE_PLACEHOLDERS = ['env', 'target', 'service'] as const;
+export type RoutePlaceholder = (typeof ROUTE_PLACEHOLDERS)[number];
+
+/** Sources that authenticate with a bearer token (SNS messages are verified by signature instead). */
+export const TOKEN_SOURCES = ['datadog', 'alertmanager', 'generic'] as const;
+export type TokenSource = (typeof TOKEN_SOURCES)[number];
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -66,6 +71,12 @@ export const RoutesSchema = z.array(RouteSchema).superRefine((routes, ctx) => {
   });
 });
 
+const AlertSourceSchema = z
+  .object({
+    tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'the name of an environment variable, such as DATADOG_ALERT_TOKEN (the token itself never goes in this file)'),
+  })
+  .strict();
+
 export const AlertSettingsSchema = z
   .object({
     /** Alerts of one environment within this many seconds of an incident's start join its thread. */
@@ -76,6 +87,15 @@ export const AlertSettingsSchema = z
     defaultSpace: z.string().min(1).optional(),
     /** Malformed payloads kept for inspection (Redis list, newest first). */
     deadLetterMax: z.number().int().min(0).max(100_000).default(1000),
+    /**
+     * A bearer token per sender, read from the environment variable each names (`tokenEnv`), so a token leaked from
+     * one monitoring tool opens only its own endpoint. Sources not listed use MEDIC_ALERT_TOKEN.
+     */
+    sources: z
+      .object({ datadog: AlertSourceSchema.optional(), alertmanager: AlertSourceSchema.optional(), generic: AlertSourceSchema.optional() } satisfies Record<TokenSource, unknown>)
+      // Unknown keys (`sns`: verified by signature, typos) are refused by name.
+      .strict()
+      .default({}),
     sns: z
       .object({
         /** Regions whose SNS hosts may serve signing certificates and subscription confirmations. */

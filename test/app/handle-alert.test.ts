@@ -120,7 +120,7 @@ describe('handleAlert on real Redis', () => {
         },
       },
       routes: [route({ name: 'kafka', match: { title: 'under-replicated' }, mode: 'notify' })],
-      settings: { groupWindowSeconds: 60, followUpSeconds: 5, defaultSpace: 'room-incidents', deadLetterMax: 10 },
+      settings: { groupWindowSeconds: 60, followUpSeconds: 5, defaultSpace: 'room-incidents', deadLetterMax: 10, sources: {} },
       scheduleFollowUp: async (id) => {
         followUps.push(id);
       },

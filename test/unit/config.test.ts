@@ -76,3 +76,39 @@ access:
     expect(p.join('\n')).toMatch(/enviroments|Unrecognized key/);
   });
 });
+
+describe('alert tokens per source', () => {
+  const file = 'alerts:\n  sources:\n    datadog: { tokenEnv: DATADOG_ALERT_TOKEN }\n    alertmanager: { tokenEnv: AM_ALERT_TOKEN }\n';
+  const dd = 'd'.repeat(32);
+  const am = 'a'.repeat(32);
+  const fallback = 'f'.repeat(32);
+  const load = (env: Record<string, string>, text = file) => loadConfig({ WEBEX_TOKEN: token, MEDIC_CONFIG: 'x.yaml', ...env }, () => text);
+
+  it('reads each listed source\'s token from the variable it names, MEDIC_ALERT_TOKEN for the others', () => {
+    expect(load({ DATADOG_ALERT_TOKEN: dd, AM_ALERT_TOKEN: am, MEDIC_ALERT_TOKEN: fallback }).alertTokens).toEqual({ datadog: dd, alertmanager: am, generic: fallback });
+    expect(load({ DATADOG_ALERT_TOKEN: dd, AM_ALERT_TOKEN: am }).alertTokens).toEqual({ datadog: dd, alertmanager: am });
+    expect(loadConfig({ WEBEX_TOKEN: token, MEDIC_ALERT_TOKEN: fallback }).alertTokens).toEqual({ datadog: fallback, alertmanager: fallback, generic: fallback });
+  });
+
+  it('names a variable that is unset or too short', () => {
+    expect(problems({ WEBEX_TOKEN: token, MEDIC_CONFIG: 'x.yaml', AM_ALERT_TOKEN: 'short' }, file)).toEqual([
+      'alerts.sources.datadog.tokenEnv: the environment variable DATADOG_ALERT_TOKEN is not set (the bearer token datadog sends; e.g. `openssl rand -hex 32`)',
+      'AM_ALERT_TOKEN: the alertmanager alert token is 5 characters; use at least 16 random characters',
+    ]);
+  });
+
+  it('does not ask the worker role (and the CLI) for alert tokens: only the web role serves /alerts/*', () => {
+    expect(problems({ MEDIC_ROLE: 'worker', MEDIC_CONFIG: 'x.yaml' }, file)).toEqual([]);
+  });
+
+  it('refuses a listed source sharing its token with another source', () => {
+    expect(problems({ WEBEX_TOKEN: token, MEDIC_CONFIG: 'x.yaml', DATADOG_ALERT_TOKEN: dd, AM_ALERT_TOKEN: am, MEDIC_ALERT_TOKEN: dd }, file)).toEqual([
+      'alerts.sources.datadog: its token (DATADOG_ALERT_TOKEN) is the same as the generic token (MEDIC_ALERT_TOKEN); give each source its own token',
+    ]);
+  });
+
+  it('refuses sns and unknown sources by name (SNS is verified by signature)', () => {
+    const p = problems({ WEBEX_TOKEN: token, MEDIC_CONFIG: 'x.yaml' }, 'alerts:\n  sources:\n    sns: { tokenEnv: SNS_TOKEN }\n');
+    expect(p.join('\n')).toMatch(/alerts\.sources.*sns/);
+  });
+});

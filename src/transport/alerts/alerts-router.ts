@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Alert, DeadLetterEntry, ReplayGuard } from '../../core/alert.js';
+import type { TokenSource } from '../../core/routes.js';
 import type { Clock, Logger } from '../../core/ports.js';
 import { normalizeAlertmanager, normalizeCloudWatchAlarm, normalizeDatadog, normalizeGeneric, PayloadError, zodReason } from './normalize.js';
 import { createSnsVerifier, isSnsHost, SnsEnvelopeSchema, SnsRejected, type SnsEnvelope } from './sns.js';
@@ -12,9 +13,17 @@ import { createSnsVerifier, isSnsHost, SnsEnvelopeSchema, SnsRejected, type SnsE
  * alert's delivery key, duplicates nothing.
  */
 
+/** Why a request was turned away, as the `reason` label of `medic_alerts_rejected_total` (a closed set). */
+export type RejectReason = 'token' | 'payload' | 'not-sns' | 'topic' | 'stale' | 'signature' | 'subscribe-url';
+
 export interface AlertsRouterDeps {
-  /** Bearer token of the token routes; unset = those routes answer 401 and say why. */
-  token?: string;
+  /**
+   * Bearer token per source; a source without one answers 401 and says why. Each endpoint compares only its own
+   * source's token, so one sender's token opens no other endpoint.
+   */
+  tokens: Partial<Record<TokenSource, string>>;
+  /** Counts every request turned away (the metric is all a forged SNS request leaves behind). */
+  rejected?(source: string, reason: RejectReason): void;
   /** Resolves once every alert is durably queued (duplicates of queued ones count as queued). */
   enqueue(alerts: Alert[]): Promise<{ created: number; duplicates: number }>;
   deadLetter(entry: DeadLetterEntry): Promise<void>;
@@ -46,20 +55,32 @@ export function createAlertsRouter(deps: AlertsRouterDeps): express.Router {
   // SNS posts `text/plain`; Datadog and scripts vary: read every body as bytes and parse JSON ourselves.
   const raw = express.raw({ type: () => true, limit });
 
-  const requireToken = (req: Request, res: Response, next: NextFunction) => {
-    if (!deps.token) {
-      res.status(401).json({ error: 'alert intake is disabled: MEDIC_ALERT_TOKEN is not set on this Medic' });
+  const rejected = (source: string, reason: RejectReason) => {
+    try {
+      deps.rejected?.(source, reason);
+    } catch (e) {
+      deps.log.error({ err: e }, 'could not count a rejected alert request');
+    }
+  };
+
+  const requireToken = (source: TokenSource) => (req: Request, res: Response, next: NextFunction) => {
+    const token = deps.tokens[source];
+    if (!token) {
+      rejected(source, 'token');
+      res.status(401).json({ error: `alert intake from ${source} is disabled: set MEDIC_ALERT_TOKEN, or alerts.sources.${source}.tokenEnv in the config file and that variable` });
       return;
     }
-    if (!bearerMatches(req.header('authorization'), deps.token)) {
+    if (!bearerMatches(req.header('authorization'), token)) {
+      rejected(source, 'token');
       deps.log.warn({ ip: req.ip, path: req.path, hasAuth: Boolean(req.header('authorization')) }, 'alert refused: bad or missing bearer token');
-      res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'missing or wrong Authorization: Bearer <MEDIC_ALERT_TOKEN>' });
+      res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: `missing or wrong Authorization: Bearer <the ${source} alert token>` });
       return;
     }
     next();
   };
 
   async function refuse(req: Request, res: Response, route: string, reason: string, bodyText: string): Promise<void> {
+    rejected(route, 'payload');
     deps.log.warn({ route, reason, bytes: bodyText.length }, 'alert payload refused');
     try {
       await deps.deadLetter({ route, reason, receivedAt: deps.clock.now(), body: bodyText.slice(0, DEAD_LETTER_BODY_MAX), remote: req.ip });
@@ -90,8 +111,8 @@ export function createAlertsRouter(deps: AlertsRouterDeps): express.Router {
     }
   }
 
-  const tokenRoute = (name: string, normalize: Normalizer) => {
-    router.post(`/${name}`, requireToken, raw, async (req, res) => {
+  const tokenRoute = (name: TokenSource, normalize: Normalizer) => {
+    router.post(`/${name}`, requireToken(name), raw, async (req, res) => {
       const parsed = parseJson(req.body);
       if (!parsed.ok) return refuse(req, res, name, parsed.reason, parsed.text);
       let alerts: Alert[];
@@ -115,26 +136,28 @@ export function createAlertsRouter(deps: AlertsRouterDeps): express.Router {
       res.status(404).json({ error: 'SNS intake is not configured (alerts.sns.regions in the config file)' });
       return;
     }
-    const parsed = parseJson(req.body);
-    if (!parsed.ok) return refuse(req, res, 'sns', parsed.reason, parsed.text);
-    const env = SnsEnvelopeSchema.safeParse(parsed.value);
-    if (!env.success) return refuse(req, res, 'sns', `not an SNS message: ${zodReason(env.error)}`, parsed.text);
-    const m: SnsEnvelope = env.data;
-    // Forgeries are logged, not dead-lettered: anyone can post here, the list is for honest senders' mistakes.
-    const reject = (status: number, reason: string) => {
-      deps.log.warn({ messageId: m.MessageId, topic: m.TopicArn, reason }, 'SNS message rejected');
-      res.status(status).json({ error: reason });
+    // Anyone can post here: until the signature is verified, a refusal writes nothing (no dead letter, no log
+    // line above debug) beyond the counter, so forged traffic cannot flood the dead-letter list or the logs.
+    const reject = (status: number, reason: RejectReason, message: string) => {
+      rejected('sns', reason);
+      deps.log.debug({ reason, message }, 'SNS request rejected');
+      res.status(status).json({ error: message });
     };
-    if (sns.topicArns?.length && !sns.topicArns.includes(m.TopicArn)) return reject(403, `topic ${m.TopicArn} is not one Medic subscribes to`);
+    const parsed = parseJson(req.body);
+    if (!parsed.ok) return reject(400, 'not-sns', parsed.reason);
+    const env = SnsEnvelopeSchema.safeParse(parsed.value);
+    if (!env.success) return reject(400, 'not-sns', `not an SNS message: ${zodReason(env.error)}`);
+    const m: SnsEnvelope = env.data;
+    if (sns.topicArns?.length && !sns.topicArns.includes(m.TopicArn)) return reject(403, 'topic', `topic ${m.TopicArn.slice(0, 200)} is not one Medic subscribes to`);
     const sent = Date.parse(m.Timestamp);
     const now = deps.clock.now();
-    if (Number.isNaN(sent)) return reject(400, 'Timestamp is not a date');
-    if (now - sent > sns.maxAgeMs) return reject(400, `message is too old (sent ${m.Timestamp}): replay refused`);
-    if (sent - now > 5 * 60_000) return reject(400, `message is from the future (sent ${m.Timestamp})`);
+    if (Number.isNaN(sent)) return reject(400, 'stale', 'Timestamp is not a date');
+    if (now - sent > sns.maxAgeMs) return reject(400, 'stale', `message is too old (sent ${m.Timestamp.slice(0, 40)}): replay refused`);
+    if (sent - now > 5 * 60_000) return reject(400, 'stale', `message is from the future (sent ${m.Timestamp.slice(0, 40)})`);
     try {
       await verifier.verify(m);
     } catch (e) {
-      if (e instanceof SnsRejected) return reject(403, e.message);
+      if (e instanceof SnsRejected) return reject(403, 'signature', e.message);
       throw e;
     }
     if (await sns.replay.seen(m.MessageId)) {
@@ -143,7 +166,7 @@ export function createAlertsRouter(deps: AlertsRouterDeps): express.Router {
       return;
     }
     if (m.Type === 'SubscriptionConfirmation') {
-      if (!m.SubscribeURL || !isSnsHost(m.SubscribeURL, sns.regions)) return reject(403, 'SubscribeURL is not an SNS host of the configured regions');
+      if (!m.SubscribeURL || !isSnsHost(m.SubscribeURL, sns.regions)) return reject(403, 'subscribe-url', 'SubscribeURL is not an SNS host of the configured regions');
       const r = await deps.fetcher(m.SubscribeURL);
       if (r.status !== 200) {
         deps.log.error({ topic: m.TopicArn, status: r.status }, 'SNS subscription confirmation failed');

@@ -8,10 +8,13 @@ import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert, DeadLetterEntry } from '../../../src/core/alert.js';
 import type { Logger } from '../../../src/core/ports.js';
+import { createMetrics, type MedicMetrics } from '../../../src/metrics.js';
 import { bearerMatches, createAlertsRouter, type AlertsRouterDeps } from '../../../src/transport/alerts/alerts-router.js';
 import { createSnsVerifier, snsCanonicalString, type SnsEnvelope } from '../../../src/transport/alerts/sns.js';
 
 const TOKEN = 'router-test-token-0123456789';
+/** Each sender its own token; generic uses TOKEN. */
+const TOKENS = { datadog: 'datadog-token-0123456789abcdef', alertmanager: 'alertmanager-token-0123456789ab', generic: TOKEN };
 const CORPUS = new URL('../../../../shared/corpus/alerts/', import.meta.url);
 const REGION = 'eu-west-1';
 const CERT_URL = `https://sns.${REGION}.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem`;
@@ -59,12 +62,14 @@ describe('the alerts router', () => {
   let seen: Set<string>;
   let enqueueImpl: (alerts: Alert[]) => Promise<{ created: number; duplicates: number }>;
   let now: number;
+  let metrics: MedicMetrics;
   const sns = makeCert();
   const attacker = makeCert();
 
   beforeAll(async () => {
     const deps: AlertsRouterDeps = {
-      token: TOKEN,
+      tokens: TOKENS,
+      rejected: (source, reason) => metrics.alertsRejected.inc({ source, reason }),
       enqueue: (a) => enqueueImpl(a),
       deadLetter: async (e) => {
         dead.push(e);
@@ -86,6 +91,8 @@ describe('the alerts router', () => {
     };
     const app = express();
     app.use('/alerts', createAlertsRouter(deps));
+    // A Medic with no token at all for any source.
+    app.use('/closed', createAlertsRouter({ ...deps, tokens: {} }));
     await new Promise<void>((r) => {
       server = app.listen(0, '127.0.0.1', () => r());
     });
@@ -98,14 +105,18 @@ describe('the alerts router', () => {
     fetched = [];
     seen = new Set();
     now = Date.now();
+    metrics = createMetrics();
     enqueueImpl = async (a) => {
       enqueued.push(a);
       return { created: a.length, duplicates: 0 };
     };
   });
 
-  const post = (path: string, body: string, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) =>
+  const tokenFor = (path: string) => TOKENS[path.slice(1) as keyof typeof TOKENS] ?? TOKEN;
+  const post = (path: string, body: string, headers: Record<string, string> = { authorization: `Bearer ${tokenFor(path)}` }) =>
     fetch(`${base}/alerts${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  /** The value of medic_alerts_rejected_total{source,reason} as /metrics would show it. */
+  const rejectedCount = async (source: string, reason: string) => (await metrics.alertsRejected.get()).values.find((v) => v.labels.source === source && v.labels.reason === reason)?.value ?? 0;
 
   describe('token routes', () => {
     const files = (dir: string) => readdirSync(new URL(`${dir}/`, CORPUS)).map((f) => [dir, f] as const);
@@ -141,6 +152,25 @@ describe('the alerts router', () => {
       const r = await post('/generic', '{"not": "even checked"}', { authorization: 'Bearer nope' });
       expect(r.status).toBe(401);
       expect(dead).toHaveLength(0);
+      expect(await rejectedCount('generic', 'token')).toBe(1);
+    });
+
+    it('opens each endpoint only to its own source\'s token: the datadog token cannot post to /alerts/alertmanager', async () => {
+      const body = readFileSync(new URL('alertmanager/zulip-fixture-alert-firing.json', CORPUS), 'utf8');
+      const r = await post('/alertmanager', body, { authorization: `Bearer ${TOKENS.datadog}` });
+      expect(r.status).toBe(401);
+      expect(((await r.json()) as { error: string }).error).toBe('missing or wrong Authorization: Bearer <the alertmanager alert token>');
+      expect((await post('/generic', JSON.stringify({ id: 'a', status: 'firing', title: 'T' }), { authorization: `Bearer ${TOKENS.datadog}` })).status).toBe(401);
+      expect(enqueued).toHaveLength(0);
+      expect(await rejectedCount('alertmanager', 'token')).toBe(1);
+      expect(await rejectedCount('generic', 'token')).toBe(1);
+      expect((await post('/alertmanager', body, { authorization: `Bearer ${TOKENS.alertmanager}` })).status).toBe(202);
+    });
+
+    it('answers 401 saying how to enable a source that has no token', async () => {
+      const r = await fetch(`${base}/closed/datadog`, { method: 'POST', headers: { authorization: `Bearer ${TOKENS.datadog}` }, body: '{}' });
+      expect(r.status).toBe(401);
+      expect(((await r.json()) as { error: string }).error).toMatch(/intake from datadog is disabled: set MEDIC_ALERT_TOKEN, or alerts\.sources\.datadog\.tokenEnv/);
     });
 
     it('answers 202 only once the enqueue resolved, and 503 when it failed', async () => {
@@ -259,14 +289,18 @@ describe('the alerts router', () => {
       expect(fetches).toBe(1);
     });
 
-    it('rejects a message signed by another key (forged) and a tampered one', async () => {
+    it('rejects a message signed by another key (forged) and a tampered one, keeping nothing but the count', async () => {
       const forged = await postSns(sign(envelope(), attacker.keyPem));
       expect(forged.status).toBe(403);
       expect(((await forged.json()) as { error: string }).error).toMatch(/signature does not match/);
+      expect(await rejectedCount('sns', 'signature')).toBe(1);
       const good = sign(envelope(), sns.keyPem);
       const tampered = await postSns({ ...good, Message: alarm('OK') });
       expect(tampered.status).toBe(403);
+      expect(await rejectedCount('sns', 'signature')).toBe(2);
       expect(enqueued).toHaveLength(0);
+      expect(dead).toHaveLength(0);
+      expect(seen.size).toBe(0);
     });
 
     it('never fetches a certificate from a foreign host', async () => {
@@ -298,11 +332,21 @@ describe('the alerts router', () => {
       expect(r.status).toBe(403);
     });
 
-    it('dead-letters an SNS body that is not an SNS message', async () => {
+    it('answers 400 to a body that is not an SNS message, keeping nothing of it but the count (anyone can post here)', async () => {
       const r = await post('/sns', JSON.stringify({ hello: 'world' }));
       expect(r.status).toBe(400);
+      expect(((await r.json()) as { error: string }).error).toMatch(/not an SNS message/);
+      expect((await post('/sns', 'not json')).status).toBe(400);
+      expect(dead).toHaveLength(0);
+      expect(await rejectedCount('sns', 'not-sns')).toBe(2);
+    });
+
+    it('dead-letters a signed message that is not a CloudWatch alarm: an honest sender\'s mistake', async () => {
+      const r = await postSns(sign(envelope({ Message: '{"hello":"world"}' }), sns.keyPem));
+      expect(r.status).toBe(400);
       expect(dead).toHaveLength(1);
-      expect(dead[0]!.reason).toMatch(/not an SNS message/);
+      expect(dead[0]!.reason).toMatch(/not a CloudWatch alarm/);
+      expect(await rejectedCount('sns', 'payload')).toBe(1);
     });
   });
 });
