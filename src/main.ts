@@ -56,7 +56,7 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
   const env = config.env;
   const log = overrides.log ?? createLogger(env.LOG_LEVEL);
   // Routes name chat commands; a template no command parses is a configuration error naming the route.
-  const routeProblems = checkRoutes(config.file.routes, COMMANDS);
+  const routeProblems = checkRoutes(config.file.routes, COMMANDS, config.file.environments);
   if (routeProblems.length > 0) throw new ConfigError(routeProblems);
   await assertRedisReachable(env.REDIS_URL);
   const producer = createRedis(env.REDIS_URL, 'producer');
@@ -220,6 +220,7 @@ function startAlertIntake(o: {
     routes: file.routes,
     settings,
     scheduleFollowUp: (id, delayMs, now) => alerts.scheduleFollowUp(id, delayMs, now),
+    deadLetter: (entry) => deadLetters.add(entry),
   };
   const router = createAlertsRouter({
     tokens: o.config.alertTokens,

@@ -1,13 +1,13 @@
 import type { CardMessage } from '../../cards/card-kit.js';
 import { incidentCard, incidentFollowUpCard, incidentNoteCard, incidentResolvedCard, routeModeCard, type IncidentAction } from '../../cards/incident-card.js';
 import { errorMessage, isUserError } from '../core/errors.js';
-import type { Alert, IncidentRecord, IncidentStore } from '../core/alert.js';
+import type { Alert, DeadLetterEntry, IncidentRecord, IncidentStore } from '../core/alert.js';
 import type { ReplyTo } from '../core/identity.js';
 import type { RunbookJobData } from '../core/jobs.js';
 import type { ChatPort } from '../core/ports.js';
 import { findRoute, type AlertSettings, type Route } from '../core/routes.js';
 import type { AppDeps } from './app-deps.js';
-import { planRoute } from './alerts/route-plans.js';
+import { planRefusal, planRoute, routeRefusal } from './alerts/route-plans.js';
 import { say } from './say.js';
 import { submitJob, type SubmitRequest } from './submit-job.js';
 
@@ -27,6 +27,8 @@ export interface AlertDeps extends AppDeps {
   routes: readonly Route[];
   settings: AlertSettings;
   scheduleFollowUp(incidentId: string, delayMs: number, now: number): Promise<void>;
+  /** Keeps an alert a route refused for its values (`medic alerts dead-letters`). */
+  deadLetter(entry: DeadLetterEntry): Promise<void>;
 }
 
 /** How long the delivery that opens an incident holds it (see IncidentStore.claimOpening). */
@@ -177,11 +179,23 @@ interface Decided {
   /** A note for the thread when the mode changed for this alert (budget spent). */
   note?: CardMessage;
   noteKind?: string;
+  /** What the route refused to run for this alert: audited, and dead-lettered when an alert value was the cause. */
+  refusals: Array<{ env?: string; detail: string; deadLetter: boolean }>;
 }
 
 /** The route's mode for this alert: auto-remediation falls back to approval when the breaker is open or the budget spent. */
 async function decide(route: Route, alert: Alert, deps: AlertDeps): Promise<Decided> {
-  if (route.mode === 'notify') return { mode: 'notify', modeLabel: 'notify', plans: [] };
+  if (route.mode === 'notify') return { mode: 'notify', modeLabel: 'notify', plans: [], refusals: [] };
+  // A route that may not act on this alert runs nothing, and does not spend its budget on it.
+  const refused = routeRefusal(route, alert);
+  if (refused) {
+    return {
+      mode: 'notify',
+      modeLabel: `${route.mode}, refused`,
+      plans: route.runbooks.map((t) => ({ action: { text: t, state: 'skipped' as const, note: refused } })),
+      refusals: [{ env: alert.environment, detail: refused, deadLetter: false }],
+    };
+  }
   let mode: 'run' | 'approval' = route.mode === 'remediate-with-approval' ? 'approval' : 'run';
   let note: Decided['note'];
   let noteKind: string | undefined;
@@ -201,18 +215,33 @@ async function decide(route: Route, alert: Alert, deps: AlertDeps): Promise<Deci
       });
     }
   }
+  const refusals: Decided['refusals'] = [];
   const plans = planRoute(route, alert, deps.commands, deps.config.inventory, alert.receivedAt).map((p) => {
-    if ('problem' in p) return { action: { text: p.text, state: 'skipped' as const, note: p.problem } };
+    if ('problem' in p) {
+      if (p.refused) refusals.push({ env: alert.environment, detail: `\`${p.template}\`: ${p.problem}`, deadLetter: true });
+      return { action: { text: p.text, state: 'skipped' as const, note: p.problem } };
+    }
+    const refused = planRefusal(route, p.plan);
+    if (refused) {
+      refusals.push({ env: p.plan.env, detail: `\`${p.text}\`: ${refused}`, deadLetter: false });
+      return { action: { text: p.text, state: 'skipped' as const, note: refused } };
+    }
     const actor = { type: 'service' as const, name: `route:${route.name}` };
     return {
       action: { text: p.text, state: mode === 'run' ? ('running' as const) : ('approval' as const), note: why },
       submit: { text: p.text, plan: p.plan, actor, origin: `${alert.title} → ${p.text}`, quiet: true, mode },
     };
   });
-  return { mode, modeLabel: why ? `${route.mode}, now asking approval (${why})` : route.mode, plans, note, noteKind };
+  return { mode, modeLabel: why ? `${route.mode}, now asking approval (${why})` : route.mode, plans, note, noteKind, refusals };
 }
 
 async function submitPlans(decided: Decided, alert: Alert, incident: IncidentRecord, route: Route, replyTo: ReplyTo, deps: AlertDeps): Promise<void> {
+  for (const r of decided.refusals) {
+    const detail = `${alert.source} alert ${JSON.stringify(alert.title.slice(0, 120))}: ${r.detail}`.slice(0, 300);
+    await deps.audit.append({ at: deps.clock.now(), type: 'refused', actor: `service:route:${route.name}`, env: r.env?.slice(0, 100), roomId: replyTo.roomId, detail });
+    if (r.deadLetter) await deps.deadLetter({ route: alert.source, reason: `route ${route.name}: ${r.detail}`, receivedAt: alert.receivedAt, body: alert.raw });
+    deps.log.warn({ route: route.name, alert: alert.fingerprint, env: r.env, reason: r.detail }, 'route refused to act on an alert');
+  }
   for (const p of decided.plans) {
     if (!p.submit) continue;
     const { text, ...req } = p.submit;

@@ -43,17 +43,35 @@ export const RouteSchema = z
   .object({
     name: z.string().regex(NAME, 'route names are lower-case letters, digits and -'),
     match: RouteMatchSchema.default({}),
-    /** Chat command templates, e.g. `health {env}`, `jvm threads {env} {target}`; planned like chat commands. */
+    /**
+     * Chat command templates, e.g. `health {env}`, `jvm threads {env} {target}`. Split into words here, once: each
+     * placeholder is filled into its argument position and checked against that argument's schema, never pasted
+     * into a string that is parsed again.
+     */
     runbooks: z
       .array(
         z
           .string()
           .min(1)
           .max(300)
-          .refine((t) => [...t.matchAll(/\{([^}]*)\}/g)].every((m) => (ROUTE_PLACEHOLDERS as readonly string[]).includes(m[1] ?? '')), `placeholders are ${ROUTE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`),
+          .superRefine((t, ctx) => {
+            const problem = templateProblem(t);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
       )
       .default([]),
     mode: z.enum(ROUTE_MODES).default('diagnose'),
+    /**
+     * The environments this route may act on. An alert naming another one, or a runbook landing in another one, is
+     * refused and audited. Required when a runbook is a change or destructive command (checked at startup).
+     */
+    environments: z.array(z.string().regex(NAME, 'environment names are lower-case letters, digits and -')).min(1).optional(),
+    /**
+     * Sources whose alerts may trigger this route's runbooks. An alert of another source that matches the route is
+     * refused and audited (it does not fall through to the next route): one leaked token cannot run another
+     * sender's remediations.
+     */
+    sources: z.array(z.enum(ALERT_SOURCES)).min(1).optional(),
     /** Webex room id; defaults to the environment's `incidentSpace`, then `alerts.defaultSpace`. */
     incidentSpace: z.string().min(1).optional(),
     /** Automatic remediations per (route, target) and window; once spent, the route asks for approval. */
@@ -139,17 +157,48 @@ export function findRoute(routes: readonly Route[], alert: Alert): Route | undef
   return routes.find((r) => routeMatches(r, alert));
 }
 
-/** Fills `{env}`, `{target}`, `{service}`; returns the names it could not fill. */
-export function fillTemplate(template: string, alert: Pick<Alert, 'environment' | 'target' | 'service'>): { text: string; missing: string[] } {
-  const values: Record<string, string | undefined> = { env: alert.environment, target: alert.target, service: alert.service };
-  const missing: string[] = [];
-  const text = template.replace(/\{([a-z]+)\}/g, (_, name: string) => {
-    const v = values[name];
-    if (v === undefined || v === '') {
-      missing.push(name);
-      return `{${name}}`;
-    }
-    return v;
-  });
-  return { text, missing };
+// --- runbook templates -------------------------------------------------------------------------------------
+
+/** One word of a template: literal text and placeholders, e.g. `health`, `{env}`, `{env}/main`. */
+export type TemplatePart = { text: string } | { placeholder: RoutePlaceholder };
+export type TemplateWord = TemplatePart[];
+
+const PLACEHOLDER = /\{([^{}]*)\}/g;
+
+/** Why a template cannot be used (unknown or broken placeholder), or undefined. */
+export function templateProblem(template: string): string | undefined {
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    if (!(ROUTE_PLACEHOLDERS as readonly string[]).includes(m[1] ?? '')) return `placeholders are ${ROUTE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}; \`{${m[1]}}\` is not one`;
+  }
+  if (/[{}]/.test(template.replace(PLACEHOLDER, ''))) return 'a `{` or `}` that is not part of a placeholder such as {env}';
+  return undefined;
+}
+
+/** Splits a (valid) template into words, each a list of literal and placeholder parts. */
+export function splitTemplate(template: string): TemplateWord[] {
+  return template
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((word) => {
+      const parts: TemplatePart[] = [];
+      let at = 0;
+      for (const m of word.matchAll(PLACEHOLDER)) {
+        if (m.index > at) parts.push({ text: word.slice(at, m.index) });
+        parts.push({ placeholder: m[1] as RoutePlaceholder });
+        at = m.index + m[0].length;
+      }
+      if (at < word.length) parts.push({ text: word.slice(at) });
+      return parts;
+    });
+}
+
+/** What the placeholders stand for in an alert. */
+export function placeholderValues(alert: Pick<Alert, 'environment' | 'target' | 'service'>): Record<RoutePlaceholder, string | undefined> {
+  return { env: alert.environment, target: alert.target, service: alert.service };
+}
+
+/** The template word as text, placeholders shown as `{name}`. */
+export function wordText(word: TemplateWord): string {
+  return word.map((p) => ('text' in p ? p.text : `{${p.placeholder}}`)).join('');
 }

@@ -3,13 +3,16 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../commands/index.js';
-import { checkRoutes } from '../../src/app/alerts/route-plans.js';
+import { checkRoutes, planRoute } from '../../src/app/alerts/route-plans.js';
 import { handleAlert, handleFollowUp, handleRouteJobOutcome, ThreadNotReadyError, type AlertDeps } from '../../src/app/handle-alert.js';
 import { parseConfigFile } from '../../src/config.js';
-import type { Alert } from '../../src/core/alert.js';
+import type { Alert, DeadLetterEntry } from '../../src/core/alert.js';
+import type { AuditEntry } from '../../src/core/approval.js';
+import { InventorySchema, type Inventory } from '../../src/core/inventory.js';
 import type { OutgoingMessage } from '../../src/core/ports.js';
 import { RouteSchema, type Route } from '../../src/core/routes.js';
-import { createIncidentStore } from '../../src/queue/incidents.js';
+import { createRedisAuditLog } from '../../src/queue/audit.js';
+import { createDeadLetters, createIncidentStore } from '../../src/queue/incidents.js';
 import { cleanPrefix, REDIS_URL } from '../support/medic-harness.js';
 import type { RunbookJobData } from '../../src/core/jobs.js';
 
@@ -24,9 +27,9 @@ describe('route configuration', () => {
   it('the sample config parses, and its runbooks are known commands', () => {
     const { file, problems } = parseConfigFile(readFileSync(SAMPLE, 'utf8'), 'medic.sample.yaml');
     expect(problems).toEqual([]);
-    expect(file!.routes.map((r) => r.name)).toEqual(['app-health', 'jvm-heap', 'disk-high', 'kafka-under-replicated', 'prod-catch-all']);
+    expect(file!.routes.map((r) => r.name)).toEqual(['app-health', 'jvm-oom', 'jvm-heap', 'disk-high', 'kafka-under-replicated', 'prod-catch-all']);
     expect(file!.routes.find((r) => r.name === 'kafka-under-replicated')!.mode).toBe('notify');
-    expect(checkRoutes(file!.routes, COMMANDS)).toEqual([]);
+    expect(checkRoutes(file!.routes, COMMANDS, file!.environments)).toEqual([]);
   });
 
   it('names the route of an unknown runbook or a template with the wrong arguments', () => {
@@ -43,8 +46,98 @@ describe('route configuration', () => {
 
   it('refuses unknown placeholders and duplicate route names in the file', () => {
     const { problems } = parseConfigFile('routes:\n  - { name: a, runbooks: ["health {region}"] }\n  - { name: a }\n', 'x.yaml');
-    expect(problems.join('\n')).toMatch(/routes\.0\.runbooks\.0: placeholders are \{env\}, \{target\}, \{service\}/);
+    expect(problems.join('\n')).toMatch(/routes\.0\.runbooks\.0: placeholders are \{env\}, \{target\}, \{service\}; `\{region\}` is not one/);
     expect(problems.join('\n')).toMatch(/route `a` is defined twice/);
+  });
+});
+
+const INVENTORY: Inventory = InventorySchema.parse({
+  'acme-prod': {
+    tags: { prod: true },
+    tiers: { app: { targets: { instanceIds: ['i-0aaaaaaaaaaaaaaa1'] }, names: { 'i-0aaaaaaaaaaaaaaa1': 'app-1' }, jvm: { process: 'Bootstrap', restart: { method: 'systemctl', unit: 'tomcat' } } } },
+    databases: { main: { urlEnv: 'ACME_PROD_DB_URL' } },
+  },
+  'acme-staging': { tiers: { app: { targets: { instanceIds: ['i-0bbbbbbbbbbbbbbb1'] }, jvm: { process: 'Bootstrap' } } } },
+});
+
+describe('route templates take alert values into argument positions', () => {
+  const alertWith = (over: Partial<Alert>): Alert => ({
+    source: 'generic',
+    id: 'r',
+    fingerprint: 'generic:r',
+    status: 'firing',
+    title: 'T',
+    severity: 'critical',
+    tags: {},
+    receivedAt: 0,
+    deliveryKey: 'k',
+    raw: '{}',
+    ...over,
+  });
+  const plan = (template: string, over: Partial<Alert>) => planRoute(RouteSchema.parse({ name: 'r', runbooks: [template] }), alertWith(over), COMMANDS, INVENTORY, 0)[0]!;
+
+  it('plans a template whose values fit their arguments', () => {
+    const p = plan('jvm threads {env} {target}', { environment: 'acme-prod', target: 'app-1' });
+    expect('plan' in p && p.plan.request).toMatchObject({ kind: 'jvm.threads', env: 'acme-prod', target: 'app-1' });
+    expect(p.text).toBe('jvm threads acme-prod app-1');
+    const db = plan('db health {env}/main', { environment: 'acme-prod' });
+    expect('plan' in db && db.plan.request).toEqual({ kind: 'db.health', env: 'acme-prod', db: 'main' });
+  });
+
+  // Pasted into `health {env}` and parsed again, `acme-prod app` became env acme-prod + tier app; pasted into
+  // `jvm heap {env} {target}`, `app-1 because x` became target app-1 with a reason.
+  it.each([
+    ['health {env}', { environment: 'acme-prod app' }, /\{env\} is "acme-prod app": one word is expected for <env>/],
+    ['jvm heap {env} {target}', { environment: 'acme-prod', target: 'app-1 because the alert says so' }, /\{target\} is "app-1 because the alert says so": one word/],
+    ['health {env}', { environment: 'Acme-Prod' }, /\{env\} is "Acme-Prod", not a valid env: an environment name is lower-case/],
+    ['health {env}', { environment: 'acme;reboot' }, /not a valid env/],
+    ['jvm threads {env} {target}', { environment: 'acme-prod', target: '$(reboot)' }, /\{target\} is "\$\(reboot\)", not a valid target/],
+    ['health {env}', { environment: 'a\tb' }, /one word/],
+    ['db health {env}/main', { environment: 'acme-prod/other' }, /\{env\} is "acme-prod\/other": in <target> it must be letters, digits/],
+    ['jvm heap {env} {target} because alert on {service}', { environment: 'acme-prod', target: 'app-1', service: 'checkout`**x**' }, /in the reason it must be letters/],
+  ])('refuses `%s` with %j, saying which value does not fit', (template, over, problem) => {
+    const p = plan(template, over);
+    expect('plan' in p).toBe(false);
+    expect(p).toMatchObject({ refused: true, text: template });
+    expect('problem' in p && p.problem).toMatch(problem);
+  });
+
+  it('a value `because` is an argument like any other, never the start of a reason', () => {
+    const p = plan('jvm threads {env} {target}', { environment: 'acme-prod', target: 'because' });
+    expect('problem' in p && p.problem).toMatch(/`because` is not an instance of `acme-prod`/);
+  });
+
+  it('says which value an alert lacks, without refusing the alert', () => {
+    const p = plan('jvm threads {env} {target}', { environment: 'acme-prod' });
+    expect(p).toMatchObject({ problem: 'the alert has no target', refused: false });
+  });
+});
+
+describe('what a route may act on (startup check)', () => {
+  const check = (r: Record<string, unknown>) => checkRoutes([RouteSchema.parse({ name: 'r', ...r })], COMMANDS, INVENTORY);
+
+  it('requires `environments` on a route that runs a change or destructive command', () => {
+    expect(check({ runbooks: ['jvm oom {env} {target}'], mode: 'remediate-with-approval' })).toEqual([
+      'routes.0: route `r` runs `jvm oom {env} {target}`, a destructive command: list the environments it may act on (`environments: [acme-prod, ...]`)',
+    ]);
+    expect(check({ runbooks: ['jvm heap acme-prod app-1'] })[0]).toMatch(/a change command: list the environments/);
+    expect(check({ runbooks: ['jvm oom {env} {target}'], mode: 'remediate-with-approval', environments: ['acme-prod'] })).toEqual([]);
+    expect(check({ runbooks: ['health {env}', 'jvm threads {env} {target}', 'db health {env}'] })).toEqual([]);
+  });
+
+  it('asks for `environments` when it cannot tell a template only reads', () => {
+    expect(check({ runbooks: ['health {env} web'] })[0]).toMatch(/cannot tell whether `health \{env\} web` only reads \(.*no tier `web`.*\): list the environments/);
+  });
+
+  it('names environments the inventory does not have, and literal arguments that do not fit', () => {
+    expect(check({ runbooks: ['health {env}'], environments: ['acme-prod', 'acme-qa'] })).toEqual(['routes.0.environments.1: route `r`: no environment named `acme-qa` (known: acme-prod, acme-staging)']);
+    expect(check({ runbooks: ['health Acme'] })[0]).toMatch(/`health Acme` is not a runbook Medic knows: `Acme` is not a valid env/);
+    expect(check({ runbooks: ['{env} health'] })[0]).toMatch(/is not a runbook Medic knows: I do not know the command/);
+  });
+
+  it('refuses stray braces in a template', () => {
+    expect(RouteSchema.safeParse({ name: 'r', runbooks: ['health {env'] }).success).toBe(false);
+    expect(RouteSchema.safeParse({ name: 'r', runbooks: ['health env}'] }).success).toBe(false);
   });
 });
 
@@ -123,6 +216,9 @@ describe('handleAlert on real Redis', () => {
       settings: { groupWindowSeconds: 60, followUpSeconds: 5, defaultSpace: 'room-incidents', deadLetterMax: 10, sources: {} },
       scheduleFollowUp: async (id) => {
         followUps.push(id);
+      },
+      deadLetter: async () => {
+        throw new Error('deadLetter was not expected here');
       },
     };
   });
@@ -231,5 +327,76 @@ describe('handleAlert on real Redis', () => {
   it('spends a route budget atomically: 10 concurrent spends of a budget of 3 allow exactly 3', async () => {
     const results = await Promise.all(Array.from({ length: 10 }, () => deps.incidents.spendBudget('auto', 'i-01', 3, 60_000)));
     expect(results.filter(Boolean)).toHaveLength(3);
+  });
+  describe('what a route may act on', () => {
+    let enqueued: RunbookJobData[];
+    let dead: DeadLetterEntry[];
+    const audited = async (): Promise<AuditEntry[]> => createRedisAuditLog(redis, prefix, 1000).read({ limit: 50 });
+    beforeEach(() => {
+      enqueued = [];
+      dead = [];
+      deps.config = { access: [], spaces: {}, inventory: INVENTORY };
+      deps.audit = createRedisAuditLog(redis, prefix, 1000);
+      const letters = createDeadLetters(redis, prefix, 100);
+      deps.deadLetter = async (e) => {
+        dead.push(e);
+        await letters.add(e);
+      };
+      deps.runbooks = {
+        ...unused<AlertDeps['runbooks']>('runbooks'),
+        async enqueueRunbook(jobId, data) {
+          enqueued.push(data);
+          return { id: jobId, created: true };
+        },
+      };
+    });
+
+    it('refuses an alert naming another environment than the route lists: audited, nothing enqueued', async () => {
+      deps.routes = [route({ name: 'threads', match: { title: 'heap' }, runbooks: ['jvm threads {env} {target}'], environments: ['acme-prod'] })];
+      await handleAlert(alertOf({ title: 'JVM heap high', fingerprint: 'generic:heap:staging', environment: 'acme-staging', target: 'i-0bbbbbbbbbbbbbbb1' }), deps);
+      expect(enqueued).toEqual([]);
+      expect(sent[0]!.text).toContain('not running `jvm threads {env} {target}` (route `threads` may act on acme-prod only; this alert names "acme-staging")');
+      const refused = (await audited()).filter((e) => e.type === 'refused');
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toMatchObject({ actor: 'service:route:threads', env: 'acme-staging', roomId: 'room-incidents' });
+      expect(refused[0]!.detail).toMatch(/^generic alert "JVM heap high": route `threads` may act on acme-prod only/);
+      expect(dead).toEqual([]);
+      // The same route acts on its own environment.
+      now += 120_000;
+      await handleAlert(alertOf({ title: 'JVM heap high', fingerprint: 'generic:heap:prod', environment: 'acme-prod', target: 'app-1' }), deps);
+      expect(enqueued.map((d) => d.request)).toEqual([{ kind: 'jvm.threads', env: 'acme-prod', target: 'app-1', count: 3, intervalSeconds: 5 }]);
+    });
+
+    it('refuses an alert from a source the route does not list, rather than passing it to the next route', async () => {
+      deps.routes = [
+        route({ name: 'am-only', match: { title: 'heap' }, runbooks: ['jvm threads {env} {target}'], sources: ['alertmanager'] }),
+        route({ name: 'fallback', runbooks: ['jvm threads {env} {target}'] }),
+      ];
+      await handleAlert(alertOf({ source: 'datadog', title: 'JVM heap high', environment: 'acme-prod', target: 'app-1' }), deps);
+      expect(enqueued).toEqual([]);
+      expect(sent[0]!.text).toContain('route `am-only` acts on alerts from alertmanager only; this one came from datadog');
+      expect((await audited()).filter((e) => e.type === 'refused').map((e) => e.actor)).toEqual(['service:route:am-only']);
+    });
+
+    it('dead-letters and audits an alert whose value does not fit its argument, and runs nothing', async () => {
+      deps.routes = [route({ name: 'hc', runbooks: ['health {env}'] })];
+      const a = alertOf({ environment: 'acme-prod app', raw: '{"labels":{"env":"acme-prod app"}}' });
+      await handleAlert(a, deps);
+      expect(enqueued).toEqual([]);
+      expect(dead).toHaveLength(1);
+      expect(dead[0]).toMatchObject({ route: 'generic', body: '{"labels":{"env":"acme-prod app"}}', receivedAt: a.receivedAt });
+      expect(dead[0]!.reason).toMatch(/^route hc: `health \{env\}`: \{env\} is "acme-prod app": one word is expected/);
+      expect(await createDeadLetters(redis, prefix, 100).list()).toHaveLength(1);
+      expect(sent[0]!.text).toContain('not running `health {env}`');
+      expect((await audited()).filter((e) => e.type === 'refused')).toHaveLength(1);
+    });
+
+    it('refuses a change command of a route without `environments` even when the startup check was bypassed', async () => {
+      deps.routes = [route({ name: 'dump', runbooks: ['jvm heap {env} {target}'], mode: 'remediate-with-approval' })];
+      await handleAlert(alertOf({ environment: 'acme-prod', target: 'app-1' }), deps);
+      expect(enqueued).toEqual([]);
+      expect(sent[0]!.text).toContain('route `dump` lists no `environments`, so it may not run a change command');
+      expect((await audited()).find((e) => e.type === 'refused')).toMatchObject({ env: 'acme-prod', actor: 'service:route:dump' });
+    });
   });
 });

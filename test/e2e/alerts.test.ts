@@ -11,6 +11,8 @@ import { cardText, expectValidCard } from '../support/adaptive-card.js';
 import { cardOf, REDIS_URL, startHarness, type Harness } from '../support/medic-harness.js';
 
 const TOKEN = 'test-alert-token-0123456789abcdef';
+/** Datadog has its own token (alerts.sources.datadog); the other sources use MEDIC_ALERT_TOKEN. */
+const DD_TOKEN = 'datadog-token-0123456789abcdef01';
 const CERT_URL = 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-e2e.pem';
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:medic-alarms';
 
@@ -43,6 +45,9 @@ environments:
   # No tiers: \`health shop\` fails every time, the failing remediation the breaker test needs.
   shop:
     incidentSpace: ${space.rooms.group.id}
+  # The only environment the route demo-only may act on.
+  guarded:
+    incidentSpace: ${space.rooms.group.id}
 access:
   - { who: alice@example.com, role: operator }
   - { who: bob@example.com, role: approver }
@@ -51,7 +56,14 @@ alerts:
   followUpSeconds: 1
   defaultSpace: ${space.rooms.group.id}
   sns: { regions: [eu-west-1], topicArns: [${TOPIC}] }
+  sources:
+    datadog: { tokenEnv: DATADOG_ALERT_TOKEN }
 routes:
+  - name: demo-only
+    match: { tags: { team: guarded } }
+    runbooks: [ping]
+    environments: [guarded]
+    mode: diagnose
   - name: app-health
     match: { title: 'health check' }
     runbooks: [ping]
@@ -103,7 +115,7 @@ describe('alerts become incident threads, diagnoses and remediations', () => {
   beforeAll(async () => {
     h = await startHarness({
       configYaml: configFor,
-      env: { MEDIC_ALERT_TOKEN: TOKEN },
+      env: { MEDIC_ALERT_TOKEN: TOKEN, DATADOG_ALERT_TOKEN: DD_TOKEN },
       overrides: { alertFetcher: async (url) => (url === CERT_URL ? { status: 200, body: SNS.certPem } : { status: 404, body: '' }) },
     });
     base = `http://127.0.0.1:${h.medic.port}`;
@@ -121,6 +133,38 @@ describe('alerts become incident threads, diagnoses and remediations', () => {
     expect((await post('/alerts/alertmanager', body, { authorization: TOKEN })).status).toBe(401);
   });
 
+  it('opens each endpoint only to its source\'s token: the datadog token cannot post to /alerts/alertmanager', async () => {
+    const am = { status: 'firing', receiver: 'medic', alerts: [{ status: 'firing', labels: { alertname: 'TokenProbe', env: 'env-token' }, startsAt: new Date().toISOString() }] };
+    const withDd = await post('/alerts/alertmanager', am, { authorization: `Bearer ${DD_TOKEN}` });
+    expect(withDd.status).toBe(401);
+    expect((await post('/alerts/generic', { id: 'p', status: 'firing', title: 'TokenProbe' }, { authorization: `Bearer ${DD_TOKEN}` })).status).toBe(401);
+    // MEDIC_ALERT_TOKEN is the fallback for sources without their own, not a master key for the others.
+    expect((await post('/alerts/datadog', { alert_id: '1', title: 'TokenProbe', transition: 'Triggered' })).status).toBe(401);
+    expect((await post('/alerts/datadog', { alert_id: '1', title: '[Triggered] TokenProbe dd', transition: 'Triggered', tags: 'env:env-token' }, { authorization: `Bearer ${DD_TOKEN}` })).status).toBe(202);
+    expect((await post('/alerts/alertmanager', am)).status).toBe(202);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/medic_alerts_rejected_total\{source="alertmanager",reason="token"\} [1-9]/);
+  });
+
+  it('a route limited to one environment refuses an alert for another: audited, nothing enqueued on runbooks', async () => {
+    const guarded = (id: string, environment: string) => alert({ id, status: 'firing', title: `Guarded ${id}`, environment, tags: { team: 'guarded' } });
+    expect((await guarded('g-other', 'env-elsewhere')).status).toBe(202);
+    const refused = await incidentCard('Guarded g-other');
+    expect(text(refused)).toContain('not running `ping` (route `demo-only` may act on guarded only; this alert names "env-elsewhere")');
+    // The same route acts on its own environment: its job runs and answers in the thread.
+    await guarded('g-ok', 'guarded');
+    await inThread(await incidentCard('Guarded g-ok'), (x) => x.includes('pong'));
+    const audit = (await redis.xrange(`${h.prefix}:audit`, '-', '+')).map(([, f]) => Object.fromEntries(f.flatMap((v, i) => (i % 2 ? [] : [[v, f[i + 1]]]))) as Record<string, string>);
+    const refusals = audit.filter((e) => e.type === 'refused' && e.actor === 'service:route:demo-only');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toMatchObject({ env: 'env-elsewhere', roomId: refused.roomId });
+    expect(refusals[0]!.detail).toContain('Guarded g-other');
+    const jobs = await h.medic.queues.runbooks.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed']);
+    const routeJobs = jobs.filter((j) => j.data.actor.type === 'service' && j.data.actor.name === 'route:demo-only');
+    expect(routeJobs.map((j) => j.data.replyTo?.parentId)).not.toContain(refused.id);
+    expect(routeJobs).toHaveLength(1);
+  });
+
   it('answers 400 naming the problem to a malformed payload and keeps it in the dead-letter list', async () => {
     const r = await post('/alerts/alertmanager', { receiver: 'x', alerts: [{ labels: { alertname: 'A' } }] });
     expect(r.status).toBe(400);
@@ -136,6 +180,23 @@ describe('alerts become incident threads, diagnoses and remediations', () => {
   it('answers 413 to a body over 1 MB', async () => {
     const r = await alert({ id: 'big', status: 'firing', title: 'x'.repeat(1024 * 1024 + 10) });
     expect(r.status).toBe(413);
+  });
+
+  it('refuses and dead-letters an alert whose label value is not one word its argument accepts, running nothing', async () => {
+    const before = await redis.llen(`${h.prefix}:alerts:dead`);
+    // Pasted into `health {env}` and parsed again, this became `health shop app`: a health check of tier app.
+    expect((await alert({ id: 'split', status: 'firing', title: 'DB slow split-env', environment: 'shop app', tags: { team: 'dba' } })).status).toBe(202);
+    const card = await incidentCard('DB slow split-env');
+    expect(text(card)).toContain('not running `health {env}` ({env} is "shop app": one word is expected for <env>, without spaces)');
+    // The dead letter is written just after the card is posted.
+    for (const until = Date.now() + 15_000; (await redis.llen(`${h.prefix}:alerts:dead`)) === before && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    const dead = (await redis.lrange(`${h.prefix}:alerts:dead`, 0, -1)).map((x) => JSON.parse(x) as { route: string; reason: string; body: string });
+    expect(dead.length).toBe(before + 1);
+    expect(dead[0]).toMatchObject({ route: 'generic' });
+    expect(dead[0]!.reason).toMatch(/^route db-auto: `health \{env\}`: \{env\} is "shop app"/);
+    expect(dead[0]!.body).toContain('"environment":"shop app"');
+    const jobs = await h.medic.queues.runbooks.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed']);
+    expect(jobs.filter((j) => j.data.replyTo?.parentId === card.id)).toEqual([]);
   });
 
   it('opens an incident with a card in the incident space and runs the diagnosis in its thread', async () => {
@@ -168,8 +229,16 @@ describe('alerts become incident threads, diagnoses and remediations', () => {
     const card = await incidentCard('shop app-1 heap above 90%');
     expect(text(card)).toContain('Target: i-0123456789abcdef0');
     expect(text(card)).toContain('Environment: env-sns');
+  });
+
+  it('answers a forged SNS message 403 and keeps nothing of it but the count', async () => {
+    const rejected = async () => Number(/medic_alerts_rejected_total\{source="sns",reason="signature"\} (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? 0);
+    const before = { dead: await redis.llen(`${h.prefix}:alerts:dead`), count: await rejected() };
+    const message = JSON.stringify({ AlarmName: 'forged', NewStateValue: 'ALARM', AlarmDescription: 'env:demo' });
     const forged = await post('/alerts/sns', { ...signedNotification(message), Message: message.replace('ALARM', 'OK') }, { 'content-type': 'text/plain' });
     expect(forged.status).toBe(403);
+    expect(await redis.llen(`${h.prefix}:alerts:dead`)).toBe(before.dead);
+    expect(await rejected()).toBe(before.count + 1);
   });
 
   it('tells a resolved transition in the thread, with its duration', async () => {
