@@ -88,8 +88,9 @@ describe('resolution durations on real Redis', () => {
         },
       },
       routes: [RouteSchema.parse({ name: 'tell', match: {}, mode: 'notify' })],
-      settings: { groupWindowSeconds: 60, followUpSeconds: 5, defaultSpace: 'room-incidents', deadLetterMax: 10 },
+      settings: { groupWindowSeconds: 60, followUpSeconds: 5, defaultSpace: 'room-incidents', deadLetterMax: 10, sources: {} },
       scheduleFollowUp: async () => {},
+      deadLetter: () => Promise.reject(new Error('deadLetter was not expected here')),
     };
   });
 
