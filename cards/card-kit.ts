@@ -68,17 +68,30 @@ export function severityIcon(severity: Severity): string {
   return SEVERITY_ICON[severity];
 }
 
-/** A simple table as columns (Table is 1.5, which Webex does not render). */
+/**
+ * A simple table (Table is 1.5, which Webex does not render): one ColumnSet per row, every row with the same
+ * relative column widths, so a cell that wraps makes its own row taller and never shifts the rows below it out of
+ * line (one Column per table column, each holding that column's cells, did). `auto` and `stretch` become weights
+ * from the longest text in the column (`stretch` at least 10), the same for every row.
+ */
 export function table(headers: string[], rows: string[][], widths?: Array<number | 'auto' | 'stretch'>): CardElement {
-  const columns = headers.map((h, i) => ({
-    type: 'Column',
-    width: widths?.[i] ?? (i === 0 ? 'stretch' : 'auto'),
-    items: [
-      { type: 'TextBlock', text: h, weight: 'Bolder', wrap: true, size: 'Small' },
-      ...rows.map((r) => ({ type: 'TextBlock', text: r[i] ?? '', wrap: true, size: 'Small', spacing: 'Small' })),
-    ],
-  }));
-  return { type: 'ColumnSet', columns };
+  const weights = headers.map((h, i) => {
+    const w = widths?.[i] ?? (i === 0 ? 'stretch' : 'auto');
+    if (typeof w === 'number') return w;
+    const longest = Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length));
+    return Math.min(w === 'stretch' ? 60 : 40, Math.max(w === 'stretch' ? 10 : 3, longest));
+  });
+  const row = (cells: string[], header: boolean): CardElement => ({
+    type: 'ColumnSet',
+    spacing: header ? 'Default' : 'Small',
+    ...(header ? {} : { separator: true }),
+    columns: weights.map((width, i) => ({
+      type: 'Column',
+      width,
+      items: [{ type: 'TextBlock', text: cells[i] ?? '', wrap: true, size: 'Small', ...(header ? { weight: 'Bolder' } : {}) }],
+    })),
+  });
+  return { type: 'Container', items: [row(headers, true), ...rows.map((r) => row(r, false))] };
 }
 
 /** A button that posts `data` back to Medic as an attachment action. */

@@ -47,7 +47,8 @@ export function jobsCard(views: JobView[], now: number): CardMessage {
       table(
         ['Job', 'State', 'Asked', 'When'],
         views.map((v) => [v.id, `${STATE_ICON[v.state]} ${v.state}`, clip(v.origin, 40), ago(v.createdAt, now)]),
-        ['auto', 'auto', 'stretch', 'auto'],
+        // Fixed shares, the same in every row: a job id (14 characters) and a state fit on one line in a chat pane.
+        [4, 3, 6, 3],
       ),
     ]),
   };

@@ -685,16 +685,23 @@ export async function createLocalSpace(opts: LocalSpaceOptions = {}): Promise<Lo
     const b = parsed.data;
     const room = resolveRoom(bot, b);
     const files = [...(b.files ?? []), ...uploads.map((u) => `${hydraUrl()}/contents/${u.id}`)];
-    const message = createMessage(bot, room, {
-      parentId: b.parentId,
-      text: b.text,
-      markdown: b.markdown,
-      html: b.html,
-      files: files.length ? files : undefined,
-      attachments: b.attachments,
-    });
-    // Store files only once the message is accepted, so a rejected request leaves nothing behind.
+    // Stored before the message exists: creating it tells the page at once, which shows each file by its name
+    // (a file not stored yet showed as its raw, bot-only URL until a reload). A rejected message leaves nothing.
     for (const u of uploads) contents.set(u.id, u);
+    let message: Message;
+    try {
+      message = createMessage(bot, room, {
+        parentId: b.parentId,
+        text: b.text,
+        markdown: b.markdown,
+        html: b.html,
+        files: files.length ? files : undefined,
+        attachments: b.attachments,
+      });
+    } catch (err) {
+      for (const u of uploads) contents.delete(u.id);
+      throw err;
+    }
     uploads = [];
     res.json(message);
   });
@@ -784,7 +791,7 @@ export async function createLocalSpace(opts: LocalSpaceOptions = {}): Promise<Lo
     fileInfo: (m.files ?? []).map((url) => {
       const id = url.startsWith(`${hydraUrl()}/contents/`) ? url.slice(`${hydraUrl()}/contents/`.length) : undefined;
       const c = id ? contents.get(id) : undefined;
-      return c ? { url: `/ui/contents/${c.id}`, name: c.filename, size: c.data.length } : { url, name: url, size: undefined };
+      return c ? { url: `/ui/contents/${c.id}`, name: c.filename, size: c.data.length } : { url, name: fileNameOf(url), size: undefined };
     }),
   });
   ui.get('/events', (req, res) => {
@@ -928,4 +935,14 @@ export async function createLocalSpace(opts: LocalSpaceOptions = {}): Promise<Lo
       });
     },
   };
+}
+
+/** A file URL that is not one of ours (`files: [url]`), named as Webex clients name it: by its last path segment. */
+function fileNameOf(url: string): string {
+  try {
+    const last = new URL(url).pathname.split('/').filter(Boolean).pop();
+    return last ? decodeURIComponent(last) : url;
+  } catch {
+    return url;
+  }
 }

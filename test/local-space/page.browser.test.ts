@@ -3,6 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobsCard } from '../../cards/job-card.js';
+import type { JobView } from '../../src/core/jobs.js';
 import { createLocalSpace, type LocalSpace } from '../../src/local-space/local-space.js';
 import { launchBrowser } from '../support/browser.js';
 
@@ -186,6 +188,62 @@ describe('the local space page', () => {
     expect(dm.mentionedPeople).toBeUndefined();
     const reply = await space.waitForMessage((m) => m.parentId === dm.id);
     await page.locator(`.msg[data-id="${reply.id}"] .ac-adaptiveCard`).waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('the local space page: attachments and tables', () => {
+  it('shows a file posted while the page is open by its name, with a link that downloads it', async () => {
+    await page.selectOption('#user-switch', 'alice@example.com');
+    await page.locator('#rooms .room', { hasText: 'Medic demo' }).click();
+    const form = new FormData();
+    form.append('roomId', space.rooms.group.id);
+    form.append('markdown', 'Health of demo: full table attached');
+    form.append('files', new Blob(['tier,instance\nhost,local\n'], { type: 'text/csv' }), 'health-demo.csv');
+    const res = await fetch(`${space.hydraUrl}/messages`, { method: 'POST', headers: { authorization: `Bearer ${space.botToken}` }, body: form });
+    const posted = (await res.json()) as { id: string };
+    // No reload: the file arrives with the live event of its message.
+    const file = page.locator(`.msg[data-id="${posted.id}"] a.file`);
+    await file.waitFor();
+    expect(await file.locator('span').first().textContent()).toBe('health-demo.csv');
+    const href = await file.getAttribute('href');
+    expect(href).toMatch(/^\/ui\/contents\//);
+    const download = await fetch(`${space.url}${href}`);
+    expect(download.status).toBe(200);
+    expect(await download.text()).toBe('tier,instance\nhost,local\n');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('keeps the rows of the jobs table aligned when a cell wraps', async () => {
+    const now = Date.now();
+    const views: JobView[] = [
+      { id: 'r-1a2b3c4d5e6f', kind: 'system.ping', state: 'completed', origin: 'ping', actor: { type: 'person', email: 'alice@example.com' }, createdAt: now - 5000, attempts: 1 },
+      { id: 'r-4d5e6f7a8b9c', kind: 'health.check', state: 'active', origin: 'health acme-prod app because disk alarm on app-3 fired twice', actor: { type: 'person', email: 'alice@example.com' }, createdAt: now - 60_000, attempts: 1 },
+      { id: 'r-7a8b9c0d1e2f', kind: 'jvm.threads', state: 'failed', origin: 'jvm threads acme-prod app-1', actor: { type: 'person', email: 'bob@example.com' }, createdAt: now - 600_000, attempts: 2 },
+    ];
+    const card = jobsCard(views, now);
+    const posted = await api('POST', '/v1/messages', { roomId: space.rooms.group.id, markdown: card.text, attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card.card }] });
+    // A chat pane's width: the long "Asked" cell wraps onto several lines.
+    await page.setViewportSize({ width: 900, height: 860 });
+    const rendered = page.locator(`.msg[data-id="${posted.id}"] .ac-adaptiveCard`);
+    await rendered.waitFor();
+    const box = async (cellText: string) => {
+      const b = await rendered.locator('.ac-textBlock', { hasText: cellText }).first().boundingBox();
+      if (!b) throw new Error(`no cell "${cellText}" in the rendered card`);
+      return b;
+    };
+    const rows = [];
+    const when = ['5 s ago', '60 s ago', '10 min ago'];
+    for (const [i, v] of views.entries()) rows.push(await Promise.all([box(v.id), box(v.state), box(v.origin.slice(0, 20)), box(when[i]!)]));
+    const wrapped = rows[1]![2]!;
+    expect(wrapped.height).toBeGreaterThan(rows[1]![0]!.height * 1.5); // the case under test: a cell did wrap
+    for (const [i, cells] of rows.entries()) {
+      // Every cell of a row starts on the row's line...
+      for (const c of cells) expect(Math.abs(c.y - cells[0]!.y)).toBeLessThanOrEqual(2);
+      // ...below every cell of the row before it, however tall.
+      if (i > 0) expect(cells[0]!.y).toBeGreaterThanOrEqual(Math.max(...rows[i - 1]!.map((c) => c.y + c.height)) - 1);
+    }
+    await page.setViewportSize({ width: 1280, height: 860 });
     expect(pageErrors).toEqual([]);
   });
 });
