@@ -27,9 +27,18 @@ export const JvmSchema = z
       ])
       .optional(),
     healthUrl: z.string().url().optional(),
+    /**
+     * Probe an https `healthUrl` without checking its certificate (`curl -k`), for a self-signed one. Off by default:
+     * the check then proves only that something answered at that address.
+     */
+    healthUrlInsecure: z.boolean().optional(),
   })
   .strict()
-  .refine((j) => j.process || j.container, 'a JVM needs `process` (command-line pattern) or `container`');
+  .refine((j) => j.process || j.container, 'a JVM needs `process` (command-line pattern) or `container`')
+  .refine((j) => !j.healthUrlInsecure || j.healthUrl?.startsWith('https://'), {
+    message: '`healthUrlInsecure: true` skips the certificate check of an https `healthUrl`; set an https:// healthUrl or remove it',
+    path: ['healthUrlInsecure'],
+  });
 
 /** Warn and critical levels of one reading; either may be omitted to keep the default. */
 const LevelsSchema = z.object({ warn: z.number().nonnegative(), critical: z.number().nonnegative() }).partial().strict();

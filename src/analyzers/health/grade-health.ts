@@ -31,6 +31,7 @@ const CURL_EXIT: Record<number, string> = {
   35: 'TLS handshake failed',
   52: 'empty reply',
   56: 'connection reset',
+  60: 'TLS certificate not trusted; for a self-signed one set healthUrlInsecure: true on the tier’s jvm',
 };
 
 /** Grades every reading of one host. Pure: `now` (epoch seconds) only ages the crash files. */

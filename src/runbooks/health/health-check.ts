@@ -71,6 +71,8 @@ async function checkTier(envName: string, env: Environment, name: string, tier: 
     JvmProcess: jvm && !jvm.container ? (jvm.process ?? '') : '',
     JvmContainer: jvm?.container ?? '',
     HealthUrl: jvm?.healthUrl ?? '',
+    // Sent only when opted in, so documents synced before the parameter existed keep working for everyone else.
+    ...(jvm?.healthUrl && jvm.healthUrlInsecure ? { HealthUrlInsecure: 'true' } : {}),
   };
   const targets: CommandTargets = 'instanceIds' in tier.targets ? { instanceIds: tier.targets.instanceIds } : { tags: tier.targets.tag };
   const displayName = (id: string): string => tier.names?.[id] ?? id;

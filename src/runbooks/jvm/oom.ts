@@ -64,6 +64,8 @@ export const runJvmOom: Runbook<'jvm.oom'> = async (request, ctx) => {
         Command: restart.method === 'command' ? restart.command : '',
         JvmProcess: t.jvm.container ? '' : (t.jvm.process ?? ''),
         HealthUrl: t.jvm.healthUrl ?? '',
+        // Only when opted in (a self-signed certificate): curl -k on the instance.
+        ...(t.jvm.healthUrl && t.jvm.healthUrlInsecure ? { HealthUrlInsecure: 'true' } : {}),
         WaitSeconds: String(HEALTH_WAIT_SECONDS),
       },
       targets: singleInstance(t),
