@@ -1,7 +1,7 @@
 import { resultCard } from '../../cards/index.js';
 import { internalErrorCard, userErrorCard } from '../../cards/error-card.js';
 import { RUNBOOKS } from '../runbooks/index.js';
-import { errorMessage, errorRef, isUserError, NonRetryableError } from '../core/errors.js';
+import { errorMessage, errorRef, isUserError, NonRetryableError, wasRequeued } from '../core/errors.js';
 import { actorLabel } from '../core/identity.js';
 import type { Inventory } from '../core/inventory.js';
 import type { AuditLog } from '../core/approval.js';
@@ -107,6 +107,8 @@ async function runLocked(job: RunbookJobInfo, deps: RunRunbookDeps, ctx: Runbook
   await audit(`${request.kind} on ${deps.workerId}`, 'job-start');
   try {
     const result = await runbook(request as never, ctx);
+    // Handed back at shutdown while finishing: reported by the next run (see handedBack below).
+    if (wasRequeued(job.signal)) throw job.signal.reason;
     log.info({ ms: deps.clock.now() - started, summary: result.summary }, 'runbook finished');
     await audit(`ok in ${deps.clock.now() - started} ms: ${result.summary}`, 'job-end');
     if (replyTo) {
@@ -122,6 +124,7 @@ async function runLocked(job: RunbookJobInfo, deps: RunRunbookDeps, ctx: Runbook
     }
     return result;
   } catch (e) {
+    if (wasRequeued(job.signal)) return await handedBack(job, log, audit);
     await audit(`${job.signal.aborted ? 'cancelled' : 'failed'}: ${errorMessage(e)}`, 'job-end');
     if (isUserError(e)) {
       log.info({ err: e.message }, 'runbook refused');
@@ -137,4 +140,15 @@ async function runLocked(job: RunbookJobInfo, deps: RunRunbookDeps, ctx: Runbook
     }
     throw e;
   }
+}
+
+/**
+ * The worker's shutdown grace ran out and the job went back to the queue: this run reports nothing (a card now would
+ * be a cancelled half-result, and its dedupe key would silence the next run's card). The queue adapter records no
+ * outcome either; the next run starts over and reports.
+ */
+async function handedBack(job: RunbookJobInfo, log: Logger, audit: (detail: string, type: 'job-end') => Promise<unknown> | undefined): Promise<never> {
+  log.warn('runbook interrupted by shutdown; the job is back in the queue');
+  await audit('interrupted by shutdown; handed back to the queue to run again', 'job-end');
+  throw job.signal.reason as Error;
 }

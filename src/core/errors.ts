@@ -55,3 +55,16 @@ export class PermanentError extends Error {
 export class NonRetryableError extends Error {
   override readonly name = 'NonRetryableError';
 }
+
+/**
+ * The abort reason of a job handed back to its queue at shutdown (the drain's grace ran out). Its run ends without
+ * a card or a failure: another worker runs it again from the start and reports that run.
+ */
+export class JobRequeuedError extends Error {
+  override readonly name = 'JobRequeuedError';
+}
+
+/** True when `signal` was aborted because the job went back to the queue (see JobRequeuedError). */
+export function wasRequeued(signal: AbortSignal): boolean {
+  return signal.aborted && signal.reason instanceof JobRequeuedError;
+}

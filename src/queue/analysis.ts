@@ -4,6 +4,7 @@ import { NonRetryableError, PermanentError } from '../core/errors.js';
 import type { JobResult, RunbookJobData } from '../core/jobs.js';
 import type { Logger, RunbookJobInfo } from '../core/ports.js';
 import type { FollowUpRequest } from '../core/runbook.js';
+import { ActiveJobs } from './drain.js';
 
 /**
  * The `analysis` queue: CPU-heavy follow-up jobs (heap-dump analysis) on their own queue with their own, small
@@ -59,9 +60,11 @@ export function createFollowUpPort(
 }
 
 export function startAnalysisWorker(opts: { connection: Redis; prefix: string; log: Logger; concurrency: number; run: (info: RunbookJobInfo) => Promise<JobResult> }): Worker<RunbookJobData, JobResult> {
+  // Tracked: an analysis still running when the shutdown grace ends goes back to the queue (src/queue/drain.ts).
+  const active = new ActiveJobs();
   const w = new Worker<RunbookJobData, JobResult>(
     ANALYSIS_QUEUE,
-    async (job: Job<RunbookJobData, JobResult>, _token?: string, signal?: AbortSignal) => {
+    active.wrap(async (job: Job<RunbookJobData, JobResult>, _token?: string, signal?: AbortSignal) => {
       try {
         return await opts.run({
           id: job.id!,
@@ -73,11 +76,11 @@ export function startAnalysisWorker(opts: { connection: Redis; prefix: string; l
       } catch (e) {
         throw e instanceof NonRetryableError || e instanceof PermanentError ? new UnrecoverableError(e.message) : e;
       }
-    },
+    }),
     // The analysis runs on worker threads, so this event loop stays free to renew the lock.
     { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency, lockDuration: 60_000 },
   );
   w.on('error', (err) => opts.log.error({ err, queue: ANALYSIS_QUEUE }, 'worker error'));
   w.on('failed', (job, err) => opts.log.warn({ jobId: job?.id, queue: ANALYSIS_QUEUE, err: err.message }, 'job failed'));
-  return w;
+  return active.attach(w);
 }

@@ -6,6 +6,7 @@ import { TargetBusyError } from '../core/locks.js';
 import type { InboundEvent } from '../core/inbound.js';
 import type { JobResult, RunbookJobData } from '../core/jobs.js';
 import type { ChatPort, Logger, RunbookJobInfo } from '../core/ports.js';
+import { ActiveJobs } from './drain.js';
 import { QUEUE_NAMES, type MedicQueues, type ReplyJobData } from './queues.js';
 
 export const WORKER_ID = `${hostname()}:${process.pid}`;
@@ -46,9 +47,11 @@ export function startInboundWorker(opts: WorkerCommon & { handle: (event: Inboun
 }
 
 export function startRunbooksWorker(opts: WorkerCommon & { run: (info: RunbookJobInfo) => Promise<JobResult>; lockRetryMs?: number }): Worker<RunbookJobData, JobResult> {
+  // Tracked, so a shutdown whose grace runs out hands the running jobs back to the queue (src/queue/drain.ts).
+  const active = new ActiveJobs();
   const w = new Worker<RunbookJobData, JobResult>(
     QUEUE_NAMES.runbooks,
-    async (job: Job<RunbookJobData, JobResult>, token?: string, signal?: AbortSignal) => {
+    active.wrap(async (job: Job<RunbookJobData, JobResult>, token?: string, signal?: AbortSignal) => {
       const attempts = job.opts.attempts ?? 1;
       try {
         return await opts.run({
@@ -67,11 +70,11 @@ export function startRunbooksWorker(opts: WorkerCommon & { run: (info: RunbookJo
         }
         throw unrecoverable(e);
       }
-    },
+    }),
     { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency ?? 4, lockDuration: 60_000 },
   );
   attach(w, opts.log);
-  return w;
+  return active.attach(w);
 }
 
 /** Pause before the n-th try (1-based) of a reply that failed for a transient reason: 1 s, 2 s, 4 s … 30 s. */
