@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ROLES } from './core/identity.js';
@@ -32,7 +33,44 @@ const EnvSchema = z.object({
   MEDIC_QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('medic'),
   MEDIC_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Port of /readyz and /metrics (and /healthz), apart from the public /webex and /alerts/*; the worker role's only port. */
+  MEDIC_ADMIN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Which proxies may set X-Forwarded-For (express `trust proxy`); unset = none, so req.ip is the peer's address. */
+  MEDIC_TRUST_PROXY: z.string().transform(parseTrustProxy).optional(),
+  /** How long a stopping process lets running jobs finish before handing them back to the queue. */
+  MEDIC_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(24 * 3600_000).default(15 * 60_000),
 });
+
+/**
+ * `MEDIC_TRUST_PROXY`: a hop count (`1` = the one load balancer in front) or a comma-separated list of proxy addresses,
+ * subnets (CIDR) and express's names `loopback`, `linklocal`, `uniquelocal`. `true` is refused: it would believe any
+ * X-Forwarded-For a client sends.
+ */
+function parseTrustProxy(raw: string, ctx: z.RefinementCtx): false | number | string[] {
+  const v = raw.trim();
+  if (v === 'false' || v === '0') return false;
+  if (/^[0-9]+$/.test(v)) return Number(v);
+  if (v === 'true') {
+    ctx.addIssue({ code: 'custom', message: '`true` would trust an X-Forwarded-For header sent by anyone; give the number of proxies in front of Medic (e.g. 1) or their addresses (e.g. 10.0.0.0/8)' });
+    return z.NEVER;
+  }
+  const items = v.split(',').map((x) => x.trim());
+  const bad = items.filter((x) => !isProxyAddress(x));
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `${bad.map((b) => JSON.stringify(b)).join(', ')}: not a hop count, IP address, CIDR subnet (10.0.0.0/8) or one of loopback, linklocal, uniquelocal` });
+    return z.NEVER;
+  }
+  return items;
+}
+
+function isProxyAddress(x: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(x)) return true;
+  const [addr = '', bits, ...rest] = x.split('/');
+  const family = isIP(addr);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 const EmailPattern = z.string().regex(/^(\*|[^\s@*]+|\*[^\s@]*)@[^\s@]+$|^\*$/, 'an email address or a pattern such as *@example.com');
 
@@ -147,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, readFile: (p: s
     const needsWebex = v.MEDIC_ROLE !== 'worker';
     if (needsWebex && !v.WEBEX_TOKEN) problems.push('WEBEX_TOKEN: required for the web role (create a bot at developer.webex.com → My Apps), or run `npm run demo` to try Medic without one');
     if (v.WEBEX_WEBHOOK_URL && !v.WEBEX_WEBHOOK_SECRET) problems.push('WEBEX_WEBHOOK_SECRET: required when WEBEX_WEBHOOK_URL is set, so Medic can verify X-Spark-Signature');
+    if (v.MEDIC_ADMIN_PORT !== undefined && v.MEDIC_ADMIN_PORT !== 0 && v.MEDIC_ADMIN_PORT === v.PORT && needsWebex) problems.push(`MEDIC_ADMIN_PORT: ${v.PORT} is PORT too; choose another port for /readyz and /metrics, or unset it to serve everything on PORT`);
   }
   if (file && e.success) problems.push(...crossCheck(file));
   const tokens = file ? alertTokens(file.alerts, cleaned, e.success ? e.data.MEDIC_ALERT_TOKEN : undefined) : { tokens: {}, problems: [] };

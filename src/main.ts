@@ -23,6 +23,7 @@ import { createMetrics, type MedicMetrics } from './metrics.js';
 import { createMedicQueues, createQueuePorts, enqueueInbound, indexJobInRoom, type MedicQueues } from './queue/queues.js';
 import { assertRedisReachable, createRedis, RedisUnavailableError } from './queue/redis.js';
 import { startInboundWorker, startRepliesWorker, startRunbooksWorker, WORKER_ID } from './queue/workers.js';
+import { drainWorkers } from './queue/drain.js';
 import { analysisConcurrency, createAnalysisQueue, createFollowUpPort, startAnalysisWorker } from './queue/analysis.js';
 import { createHttpApp, listen } from './transport/http/http-server.js';
 import { checkRoutes } from './app/alerts/route-plans.js';
@@ -44,7 +45,10 @@ export interface MedicOverrides {
 }
 
 export interface RunningMedic {
+  /** Port of the public endpoints (/webex, /alerts/*); absent in the worker role. */
   port?: number;
+  /** Port of /readyz and /metrics: MEDIC_ADMIN_PORT's server, or the public one when it serves everything. */
+  adminPort?: number;
   queues: MedicQueues;
   webex?: WebexBot;
   log: Logger;
@@ -97,9 +101,20 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
   const workers: Worker[] = [];
   const common = { connection: workerConn, prefix: env.MEDIC_QUEUE_PREFIX, log };
   let server: Server | undefined;
+  let adminServer: Server | undefined;
   let webex: WebexBot | undefined;
   let alertIntake: AlertIntake | undefined;
+  let stopping: Promise<void> | undefined;
   const web = env.MEDIC_ROLE !== 'worker';
+  const http = {
+    log,
+    metrics,
+    trustProxy: env.MEDIC_TRUST_PROXY ?? false,
+    stopping: () => stopping !== undefined,
+    ready: async () => {
+      await producer.ping();
+    },
+  };
 
   if (web) {
     const chat = overrides.chat ?? createWebexChat({ apiUrl: env.WEBEX_API_URL, token: env.WEBEX_TOKEN! });
@@ -116,16 +131,14 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
     workers.push(alertIntake.worker);
     const secret = env.WEBEX_WEBHOOK_SECRET;
     const app = createHttpApp({
-      log,
-      metrics,
+      ...http,
+      // With an admin port, the public port answers only /webex, /alerts/* and /healthz.
+      endpoints: env.MEDIC_ADMIN_PORT === undefined ? 'all' : 'public',
       routers: alertIntake.routers,
-      ready: async () => {
-        await producer.ping();
-      },
       ...(secret ? { webex: { secret, deliver: async (body) => webex?.processWebhook(body) } } : {}),
     });
     server = await listen(app, env.PORT, env.HOST);
-    const port = (server.address() as { port: number }).port;
+    const port = portOf(server);
     log.info({ port }, 'HTTP server listening');
     const webhookUrl = env.WEBEX_WEBHOOK_URL ?? overrides.webhookUrl?.(port);
     if (env.WEBEX_TOKEN) {
@@ -142,6 +155,11 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
       });
       await webex.start();
     }
+  }
+  // Probes and Prometheus: on MEDIC_ADMIN_PORT when set; a worker, which has no public port, uses PORT otherwise.
+  if (env.MEDIC_ADMIN_PORT !== undefined || !web) {
+    adminServer = await listen(createHttpApp({ ...http, endpoints: 'admin' }), env.MEDIC_ADMIN_PORT ?? env.PORT, env.HOST);
+    log.info({ port: portOf(adminServer) }, 'admin HTTP server listening (/healthz, /readyz, /metrics)');
   }
   let subscriber: Redis | undefined;
   const locks = createTargetLocks(producer, { prefix: `${env.MEDIC_QUEUE_PREFIX}:` });
@@ -164,23 +182,34 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
   }
   log.info({ role: env.MEDIC_ROLE, worker: WORKER_ID }, 'Medic started');
 
-  let stopping: Promise<void> | undefined;
+  const graceMs = env.MEDIC_SHUTDOWN_GRACE_MS;
   const stop = () =>
     (stopping ??= (async () => {
-      log.info('stopping: finishing active jobs');
+      log.info({ graceMs }, 'stopping: no new work; running jobs may finish within the grace');
       await webex?.stop();
-      if (server) await new Promise<void>((r) => server!.close(() => r()));
-      // close() waits for active jobs to finish, so a SIGTERM during a deploy loses nothing.
-      await Promise.all(workers.map((w) => w.close()));
+      if (server) await closeServer(server);
+      // Running jobs finish within the grace; the ones still running then go back to the queue for another worker.
+      const drain = await drainWorkers(workers, { graceMs, log });
+      if (!drain.drained) log.warn({ handedBack: drain.handedBack }, 'stopping: grace over');
       await alertIntake?.close();
       await queues.close();
       await analysisQueue.close();
       if (subscriber) await quit(subscriber);
       await quit(producer);
       await quit(workerConn);
+      // Last: probes keep answering /healthz while the jobs drain.
+      if (adminServer) await closeServer(adminServer);
       log.info('stopped');
     })());
-  return { port: server ? (server.address() as { port: number }).port : undefined, queues, webex, log, stop };
+  return { port: server ? portOf(server) : undefined, adminPort: adminServer ? portOf(adminServer) : server ? portOf(server) : undefined, queues, webex, log, stop };
+}
+
+function portOf(s: Server): number {
+  return (s.address() as { port: number }).port;
+}
+
+async function closeServer(s: Server): Promise<void> {
+  await new Promise<void>((r) => s.close(() => r()));
 }
 
 interface AlertIntake {
@@ -256,8 +285,15 @@ async function quit(r: Redis): Promise<void> {
   await r.quit().catch(() => r.disconnect());
 }
 
-/** `npm start`: configuration from the environment only; exits with a clear message on a bad one. */
-export async function main(): Promise<void> {
+/** How long after the drain's grace a stop may still take (hand-back, closing connections) before the process exits anyway. */
+export const SHUTDOWN_MARGIN_MS = 30_000;
+
+/**
+ * `node dist/src/main.js` (the image's CMD): configuration from the environment only; exits with a clear message
+ * on a bad one. SIGTERM/SIGINT drain: no new work, running jobs get MEDIC_SHUTDOWN_GRACE_MS, then go back to the
+ * queue. `overrides` are for tests that run this entry point in a child process.
+ */
+export async function main(overrides: MedicOverrides = {}): Promise<void> {
   let config: MedicConfig;
   try {
     config = loadConfig();
@@ -270,7 +306,7 @@ export async function main(): Promise<void> {
   }
   let medic: RunningMedic;
   try {
-    medic = await startMedic(config);
+    medic = await startMedic(config, overrides);
   } catch (e) {
     if (e instanceof RedisUnavailableError) {
       process.stderr.write(`${e.message}\n`);
@@ -280,7 +316,11 @@ export async function main(): Promise<void> {
   }
   const shutdown = (signal: string) => {
     medic.log.info({ signal }, 'shutdown requested');
-    const force = setTimeout(() => process.exit(1), 30_000);
+    // The drain is bounded by the grace; this only catches a stop that hangs after it (a connection that never closes).
+    const force = setTimeout(() => {
+      medic.log.error({ graceMs: config.env.MEDIC_SHUTDOWN_GRACE_MS }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, config.env.MEDIC_SHUTDOWN_GRACE_MS + SHUTDOWN_MARGIN_MS);
     force.unref();
     medic.stop().then(
       () => process.exit(0),

@@ -21,6 +21,20 @@ export interface HttpServerOptions {
   /** Extra routers (alerts) mounted before the 404 handler. */
   routers?: Array<{ path: string; router: express.Router }>;
   bodyLimit?: string;
+  /**
+   * Which endpoints this app serves. `all` (default): everything on one port. `public`: /webex, /alerts/*, /healthz,
+   * for the port the ingress exposes. `admin`: /healthz, /readyz, /metrics, for probes and Prometheus only.
+   */
+  endpoints?: 'all' | 'public' | 'admin';
+  /**
+   * Express `trust proxy`: which peers may set X-Forwarded-For. Default false, so req.ip is the TCP peer and cannot be
+   * forged; a hop count or the proxies' addresses/subnets when Medic sits behind a load balancer.
+   */
+  trustProxy?: false | number | string[];
+  /** True once the process is shutting down: /readyz answers 503 so no new traffic is sent here. */
+  stopping?: () => boolean;
+  /** How long /readyz waits for `ready` (default 2 s). */
+  readyTimeoutMs?: number;
 }
 
 /**
@@ -29,7 +43,10 @@ export interface HttpServerOptions {
 export function createHttpApp(opts: HttpServerOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  app.set('trust proxy', opts.trustProxy ?? false);
+  const endpoints = opts.endpoints ?? 'all';
+  const admin = endpoints !== 'public';
+  const intake = endpoints !== 'admin';
   app.use((req, res, next) => {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
@@ -42,20 +59,28 @@ export function createHttpApp(opts: HttpServerOptions): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_req, res) => {
-    try {
-      await opts.ready();
-      res.json({ status: 'ready' });
-    } catch (e) {
-      res.status(503).json({ status: 'not ready', reason: (e as Error).message });
-    }
-  });
-  app.get('/metrics', async (_req, res) => {
-    const m = await opts.metrics.render();
-    res.type(m.contentType).send(m.body);
-  });
+  if (admin) {
+    app.get('/readyz', async (_req, res) => {
+      if (opts.stopping?.()) {
+        res.status(503).json({ status: 'stopping' });
+        return;
+      }
+      try {
+        await withTimeout(opts.ready(), opts.readyTimeoutMs ?? 2_000);
+        res.json({ status: 'ready' });
+      } catch (e) {
+        // The cause (host names, addresses, client errors) goes to the log, not to whoever can reach this port.
+        opts.log.warn({ err: (e as Error).message }, 'readiness check failed');
+        res.status(503).json({ status: 'not ready', reason: 'Redis did not answer; see the logs' });
+      }
+    });
+    app.get('/metrics', async (_req, res) => {
+      const m = await opts.metrics.render();
+      res.type(m.contentType).send(m.body);
+    });
+  }
 
-  const webex = opts.webex;
+  const webex = intake ? opts.webex : undefined;
   if (webex) {
     app.post('/webex', express.raw({ type: () => true, limit: opts.bodyLimit ?? '256kb' }), (req, res) => {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -77,7 +102,7 @@ export function createHttpApp(opts: HttpServerOptions): express.Express {
     });
   }
 
-  for (const r of opts.routers ?? []) app.use(r.path, r.router);
+  if (intake) for (const r of opts.routers ?? []) app.use(r.path, r.router);
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
@@ -97,4 +122,13 @@ export async function listen(app: express.Express, port: number, host: string): 
     const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
     server.once('error', reject);
   });
+}
+
+async function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
