@@ -24,6 +24,12 @@ export class ActiveJobs {
   private readonly running = new Map<string, RunningJob>();
 
   /**
+   * `handBack: false` tracks the jobs only to know when the worker is idle (short jobs, e.g. replies, where a second
+   * run could post twice): at the end of the grace they are left to stall detection.
+   */
+  constructor(readonly opts: { handBack?: boolean } = {}) {}
+
+  /**
    * Wraps a processor so its jobs can be handed back. A job handed back ends with DelayedError, BullMQ's signal
    * for "the processor moved the job itself": the worker then records neither a completion nor a failure.
    */
@@ -59,6 +65,10 @@ export class ActiveJobs {
   list(): RunningJob[] {
     return [...this.running.values()];
   }
+
+  get size(): number {
+    return this.running.size;
+  }
 }
 
 export interface DrainOptions {
@@ -67,6 +77,8 @@ export interface DrainOptions {
   log: Logger;
   /** After handing jobs back, how long their processors get to notice the abort before Medic closes anyway. */
   settleMs?: number;
+  /** How long a worker with no job running may take to close before it counts as closed (see closeWorker). */
+  idleCloseMs?: number;
 }
 
 export interface DrainOutcome {
@@ -84,7 +96,7 @@ export interface DrainOutcome {
  * alerts: short jobs) rely on stall detection alone.
  */
 export async function drainWorkers(workers: Worker[], o: DrainOptions): Promise<DrainOutcome> {
-  const closing = Promise.all(workers.map((w) => w.close())).then(() => 'closed' as const);
+  const closing = Promise.all(workers.map((w) => closeWorker(w, o))).then(() => 'closed' as const);
   const grace = delay(o.graceMs);
   const first = await Promise.race([closing, grace.done]);
   grace.cancel();
@@ -92,7 +104,9 @@ export async function drainWorkers(workers: Worker[], o: DrainOptions): Promise<
 
   const handedBack: string[] = [];
   for (const worker of workers) {
-    for (const entry of trackers.get(worker)?.list() ?? []) {
+    const tracker = trackers.get(worker);
+    if (tracker?.opts.handBack === false) continue;
+    for (const entry of tracker?.list() ?? []) {
       const id = entry.job.id!;
       // Marked before the move: a processor that returns meanwhile must not complete a job that is leaving.
       entry.handedBack = true;
@@ -114,6 +128,33 @@ export async function drainWorkers(workers: Worker[], o: DrainOptions): Promise<
     o.log.warn({ stillRunning: stuck }, 'shutdown: not every job stopped after the grace; closing anyway (stall detection recovers what was not handed back)');
   }
   return { drained: false, handedBack };
+}
+
+/**
+ * worker.close(), which waits for running jobs, except that a tracked worker running none counts as closed after
+ * `idleCloseMs`: close() never resolves when it starts while the worker's blocking Redis connection is reconnecting
+ * (after a Redis blip; BullMQ issue #4656), and the drain would otherwise sit out the whole grace with nothing to
+ * wait for. The caller then closes the Redis connections the worker shares.
+ */
+async function closeWorker(worker: Worker, o: DrainOptions): Promise<void> {
+  const closed = worker.close();
+  const tracker = trackers.get(worker);
+  if (!tracker) return await closed;
+  let done = false;
+  void closed.finally(() => (done = true));
+  const idleCloseMs = o.idleCloseMs ?? 3_000;
+  let idleSince: number | undefined;
+  while (!done) {
+    const tick = delay(250);
+    await Promise.race([closed, tick.done]);
+    tick.cancel();
+    if (done) return;
+    idleSince = tracker.size === 0 ? (idleSince ?? Date.now()) : undefined;
+    if (idleSince !== undefined && Date.now() - idleSince >= idleCloseMs) {
+      o.log.warn({ queue: worker.name, waitedMs: idleCloseMs }, 'shutdown: worker has no job running but did not close (BullMQ, Redis reconnecting); not waiting for it');
+      return;
+    }
+  }
 }
 
 function delay(ms: number): { done: Promise<'timeout'>; cancel(): void } {

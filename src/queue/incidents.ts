@@ -1,8 +1,9 @@
-import { Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
+import { Queue, QueueEvents, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { episodeKey, shortHash, type Alert, type DeadLetterEntry, type IncidentRecord, type IncidentStore, type PendingAlert, type RecordOutcome, type ReplayGuard } from '../core/alert.js';
 import type { JobResult, RunbookJobData } from '../core/jobs.js';
 import type { Logger } from '../core/ports.js';
+import { ActiveJobs } from './drain.js';
 
 /**
  * Incident state in Redis. Every decision that concurrent deliveries could race on (open or join, first
@@ -307,18 +308,20 @@ export function startAlertsWorker(opts: {
   /** Failures retrying cannot fix (the use-case's own non-retryable errors). */
   isPermanent?: (e: unknown) => boolean;
 }): Worker<AlertJobData, void> {
+  // Tracked only to know when it is idle at shutdown (src/queue/drain.ts); alert jobs are not handed back.
+  const active = new ActiveJobs({ handBack: false });
   const w = new Worker<AlertJobData, void>(
     ALERTS_QUEUE,
-    async (job) => {
+    active.wrap(async (job: Job<AlertJobData, void>) => {
       try {
         await opts.handle(job.data, job.id!);
       } catch (e) {
         throw opts.isPermanent?.(e) ? new UnrecoverableError((e as Error).message) : e;
       }
-    },
+    }),
     { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency ?? 8 },
   );
   w.on('error', (err) => opts.log.error({ err, queue: ALERTS_QUEUE }, 'worker error'));
   w.on('failed', (job, err) => opts.log.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'alert job failed'));
-  return w;
+  return active.attach(w);
 }

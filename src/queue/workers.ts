@@ -31,19 +31,21 @@ function unrecoverable(e: unknown): unknown {
 }
 
 export function startInboundWorker(opts: WorkerCommon & { handle: (event: InboundEvent, jobId: string) => Promise<void> }): Worker<InboundEvent, void> {
+  // Tracked only to know when it is idle at shutdown (src/queue/drain.ts); its short jobs are not handed back.
+  const active = new ActiveJobs({ handBack: false });
   const w = new Worker<InboundEvent, void>(
     QUEUE_NAMES.inbound,
-    async (job) => {
+    active.wrap(async (job: Job<InboundEvent, void>) => {
       try {
         await opts.handle(job.data, job.id!);
       } catch (e) {
         throw unrecoverable(e);
       }
-    },
+    }),
     { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency ?? 8 },
   );
   attach(w, opts.log);
-  return w;
+  return active.attach(w);
 }
 
 export function startRunbooksWorker(opts: WorkerCommon & { run: (info: RunbookJobInfo) => Promise<JobResult>; lockRetryMs?: number }): Worker<RunbookJobData, JobResult> {
@@ -93,9 +95,11 @@ export function replyRetryDelayMs(attempt: number): number {
 export function startRepliesWorker(
   opts: WorkerCommon & { chat: ChatPort; queues: MedicQueues; onDelivered?: (latencyMs: number | undefined) => void },
 ): Worker<ReplyJobData, { id: string }> {
+  // Tracked only for idleness at shutdown: a reply handed back mid-post could be posted twice.
+  const active = new ActiveJobs({ handBack: false });
   const w = new Worker<ReplyJobData, { id: string }>(
     QUEUE_NAMES.replies,
-    async (job) => {
+    active.wrap(async (job: Job<ReplyJobData, { id: string }>) => {
       const { file, ...rest } = job.data;
       try {
         const sent = await opts.chat.send({ ...rest, file: file ? { name: file.name, contentType: file.contentType, data: Buffer.from(file.base64, 'base64') } : undefined });
@@ -120,10 +124,10 @@ export function startRepliesWorker(
         }
         throw new UnrecoverableError(`gave up after ${attempt} tries: ${(e as Error).message}`);
       }
-    },
+    }),
     // One at a time keeps a thread's messages in order (result card before its attachment).
     { connection: opts.connection, prefix: opts.prefix, concurrency: 1 },
   );
   attach(w, opts.log);
-  return w;
+  return active.attach(w);
 }

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startMedic, type RunningMedic } from '../../src/main.js';
 import { cleanPrefix, REDIS_URL, startHarness } from '../support/medic-harness.js';
+import { redisProxy } from '../support/redis-proxy.js';
 
 /** Every role answers probes and metrics; with MEDIC_ADMIN_PORT the public port keeps only intake and liveness. */
 
@@ -107,35 +106,4 @@ async function until<T>(probe: () => Promise<T | undefined>): Promise<T> {
     if (Date.now() > deadline) throw new Error('the awaited state was not reached within 20 s');
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** A TCP proxy to the test Redis that can go down (refusing connections, cutting open ones) and come back. */
-async function redisProxy(): Promise<{ port: number; down(): Promise<void>; up(): Promise<void>; close(): Promise<void> }> {
-  const target = new URL(REDIS_URL);
-  const sockets = new Set<Socket>();
-  let server: Server;
-  let port = 0;
-  const start = async () => {
-    server = createServer((client) => {
-      const upstream = connect(Number(target.port || 6379), target.hostname);
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    server.listen(port, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as { port: number }).port;
-  };
-  const stop = async () => {
-    const closed = new Promise((r) => server.close(r));
-    for (const s of sockets) s.destroy();
-    await closed;
-  };
-  await start();
-  return { port, down: stop, up: start, close: async () => (server.listening ? stop() : undefined) };
 }

@@ -10,6 +10,7 @@ import { createMedicQueues, type MedicQueues } from '../../src/queue/queues.js';
 import { createRedis } from '../../src/queue/redis.js';
 import { startRunbooksWorker } from '../../src/queue/workers.js';
 import { cleanPrefix, REDIS_URL } from '../support/medic-harness.js';
+import { redisProxy } from '../support/redis-proxy.js';
 
 const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, child: () => silent };
 
@@ -100,6 +101,29 @@ describe('draining the runbooks worker at shutdown', () => {
       expect(done.returnvalue).toMatchObject({ worker: 'second' });
     } finally {
       await next.close();
+    }
+  });
+
+  it('does not wait out the grace for an idle worker whose close() hangs after a Redis blip (BullMQ #4656)', async () => {
+    const proxy = await redisProxy();
+    const conn = createRedis(`redis://127.0.0.1:${proxy.port}`, 'worker');
+    conn.on('error', () => {});
+    const worker = startRunbooksWorker({ connection: conn, prefix, log: silent, run: async () => pong('idle') });
+    try {
+      await worker.waitUntilReady();
+      await proxy.down();
+      // A few failed reconnects: the blocking client now waits, in `reconnecting`, for its next retry.
+      let errors = 0;
+      await new Promise<void>((resolve) => worker.on('error', () => ++errors === 3 && resolve()));
+      await proxy.up();
+      const outcome = await Promise.race([
+        drainWorkers([worker as unknown as Worker], { graceMs: 120_000, log: silent, idleCloseMs: 500 }),
+        new Promise((r) => setTimeout(() => r('still waiting after 30 s'), 30_000).unref()),
+      ]);
+      expect(outcome).toEqual({ drained: true, handedBack: [] });
+    } finally {
+      conn.disconnect();
+      await proxy.close();
     }
   });
 });
