@@ -9,6 +9,16 @@ export interface HeapAnalysisMeta {
   dumpBytes?: number;
 }
 
+/**
+ * The max heap as far as the dump tells it: the -Xmx string when the heap holds one, else the JVM's own
+ * `Runtime.maxMemory()` saved at start-up, else where to read it on the instance (the dump has no JVM flags).
+ */
+export function maxHeapText(jvm: HeapReport['jvm']): string {
+  if (jvm.xmx) return `-Xmx${jvm.xmx}`;
+  if (jvm.maxHeapBytes) return `${formatBytes(jvm.maxHeapBytes)} (the JVM's max heap, Runtime.maxMemory() at start-up; the -Xmx option itself is not in the dump)`;
+  return 'not in the dump: on the instance, jcmd <pid> VM.flags shows MaxHeapSize (jcmd <pid> VM.command_line shows -Xmx)';
+}
+
 /** "Leak.CACHE → HashMap.table → …": root first, at most `max` steps, so a chat reader sees where it hangs. */
 function shortPath(p: PathStep[], max = 4): string {
   if (p.length === 0) return 'is a GC root';
@@ -77,7 +87,7 @@ export function heapAnalysisCard(report: HeapReport, meta: HeapAnalysisMeta = {}
   body.push(heading('JVM'));
   const jvm: Array<[string, string]> = [
     ['Java', [p['java.vm.name'], p['java.version'] ?? p['java.runtime.version']].filter(Boolean).join(' ') || 'not found in the dump'],
-    ['Max heap', report.jvm.xmx ? `-Xmx${report.jvm.xmx}` : 'no -Xmx found in the dump'],
+    ['Max heap', maxHeapText(report.jvm)],
     ['Oops', `${s.idSize}-byte ids${s.compressedOops ? ', compressed oops' : ''}`],
   ];
   if (p['sun.java.command']) jvm.push(['Command', clip(p['sun.java.command'], 200)]);

@@ -96,7 +96,7 @@ function formatReport(r: HeapReport): string {
   }
   const props = r.jvm.systemProperties;
   out.push('', 'JVM:');
-  out.push(`  ${props['java.vm.name'] ?? '?'} ${props['java.version'] ?? ''}; -Xmx ${r.jvm.xmx ?? 'not found in the dump'}; command: ${props['sun.java.command'] ?? '?'}`);
+  out.push(`  ${props['java.vm.name'] ?? '?'} ${props['java.version'] ?? ''}; max heap ${r.jvm.xmx ? `-Xmx${r.jvm.xmx}` : r.jvm.maxHeapBytes ? `${formatBytes(r.jvm.maxHeapBytes)} (Runtime.maxMemory() at start-up)` : 'not in the dump (jcmd <pid> VM.flags shows MaxHeapSize)'}; command: ${props['sun.java.command'] ?? '?'}`);
   out.push('', `Analyzed in ${r.seconds.total} s (${Object.entries(r.seconds).filter(([k]) => k !== 'total').map(([k, v]) => `${k} ${v}`).join(', ')})`);
   return out.join('\n') + '\n';
 }

@@ -28,6 +28,8 @@ describe('heapAnalysisCard', () => {
     expect(t).toContain('class sun.launcher.LauncherHelper.appClass');
     expect(t).toMatch(/Java: OpenJDK 64-Bit Server VM 17\.0\.15/);
     expect(t).toContain('prod / app-1');
+    // The sample's JVM ran with -Xmx64m and never read its arguments: the max heap comes from Runtime.maxMemory().
+    expect(t).toContain("Max heap: 64.0 MB (the JVM's max heap, Runtime.maxMemory() at start-up");
   });
 
   it('says so when nothing looks like a leak, and when the dump holds no JVM settings', () => {
@@ -35,6 +37,7 @@ describe('heapAnalysisCard', () => {
     const t = cardText(m.card);
     expect(t).toContain('No leak suspect');
     expect(t).toContain('Java: not found in the dump');
+    expect(t).toContain('Max heap: not in the dump: on the instance, jcmd <pid> VM.flags shows MaxHeapSize');
     expect(m.text).toMatch(/no leak suspect/);
   });
 

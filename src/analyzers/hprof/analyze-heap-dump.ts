@@ -6,6 +6,7 @@ import { runEdgePass, type EdgeClass, type EdgeResult, type EdgeTask } from './e
 import { runEdgePassInWorkers } from './edge-workers.js';
 import { buildIdIndex, idAt, lookupId, radixOrder } from './id-index.js';
 import { KIND_INSTANCE, KIND_OBJ_ARRAY, KIND_PRIM_ARRAY, PRIM_NAMES, TYPE_SIZE, alignUp, arrayBase, arrayElemSize, hexId, javaClassName, objArrayShallow, primArrayShallow, type ClassInfo, type Layout } from './model.js';
+import { maskRecord, maskText } from '../../core/secrets.js';
 import { readObjects } from './object-reader.js';
 import { runPass1, type Pass1Result } from './pass1.js';
 import { BufferPool, arenaBytesFor } from './pool.js';
@@ -453,13 +454,17 @@ export async function analyzeHeapDump(path: string, opts: AnalyzeHeapOptions = {
   const emptyCollections = [...emptyMap.values()].sort((a, b) => b.wastedBytes - a.wastedBytes);
   lap('reports');
 
-  let jvm: JvmSettings = { systemProperties: {}, heapOptions: p1.heapOptions, xmx: xmxOf(p1.heapOptions) };
+  let jvm: JvmSettings = { systemProperties: {}, heapOptions: p1.heapOptions, xmx: xmxOf(p1.heapOptions), maxHeapBytes: null };
+  if (jvm.xmx) jvm.xmxSource = 'the JVM arguments kept in the heap';
   try {
-    if (!gzip || fileSize < 512 << 20) jvm = { ...jvm, systemProperties: await readSystemProperties(strCtx, classNodeOf, fieldCtx) };
+    if (!gzip || fileSize < 512 << 20) jvm = await readJvmSettings(strCtx, fieldCtx, jvm);
     else warnings.push('system properties not read: random access into a large gzip dump is too slow');
   } catch (e) {
     warnings.push(`system properties could not be read: ${(e as Error).message}`);
   }
+  // Secrets never leave the JVM: system properties, heap options and the command line are masked here, once, so
+  // the card, the JSON report and the job result in Redis all carry the masked values.
+  jvm = { ...jvm, systemProperties: maskRecord(jvm.systemProperties), heapOptions: jvm.heapOptions.map(maskText) };
   lap('settings');
   progress(1);
   seconds.total = Math.round(performance.now() - t0) / 1000;
@@ -826,7 +831,8 @@ async function findDuplicateStrings(
   const topGroups = groups.slice(0, 20);
   const texts = await stringValues(ctx, topGroups.map((g) => g.rep), graph);
   return topGroups.map((g) => {
-    const t = texts.get(g.rep) ?? '?';
+    // Masked before the cut: a JWT or PEM block clipped at 120 characters would no longer look like one.
+    const t = maskText(texts.get(g.rep) ?? '?');
     return { value: t.length > 120 ? `${t.slice(0, 119)}…` : t, count: g.count, wastedBytes: g.wasted };
   });
 }
@@ -866,14 +872,93 @@ function instanceFields(rec: Buffer, c: ClassInfo, classes: ClassInfo[], strings
  * ConcurrentHashMap field `map`, JDK 8 in its Hashtable `table`). Read by following references a few records at a
  * time.
  */
-async function readSystemProperties(ctx: StrCtx, classNodeOf: Int32Array, f: FieldCtx): Promise<Record<string, string>> {
-  const strings = f.p1.strings;
+async function readSystemProperties(ctx: StrCtx, f: FieldCtx): Promise<Record<string, string>> {
   const sys = classIndexByName(ctx.classes, 'java.lang.System');
   if (sys === undefined) return {};
-  const sc = ctx.classes[sys];
-  const pi = sc.staticNames.findIndex((nm) => strings.get(nm) === 'props');
-  if (pi < 0 || sc.staticRefs[pi] === 0) return {};
-  void classNodeOf;
+  return readStringMap(ctx, f, staticRef(ctx.classes[sys], 'props', f.p1.strings));
+}
+
+/** The id a class's static reference field holds, 0 when absent. */
+function staticRef(c: ClassInfo, name: string, strings: Map<number, string>): number {
+  const i = c.staticNames.findIndex((nm) => strings.get(nm) === name);
+  return i < 0 ? 0 : (c.staticRefs[i] ?? 0);
+}
+
+/** A static `long` of a class, read from its CLASS_DUMP record (pass 1 keeps only static references). */
+function staticLong(rec: Buffer, I: number, name: string, strings: Map<number, string>): number | null {
+  if (rec[0] !== 0x20) return null;
+  const id = (p: number): number => (I === 8 ? rec.readUInt32BE(p) * 4294967296 + rec.readUInt32BE(p + 4) : rec.readUInt32BE(p));
+  const size = (t: number): number => (t === 2 || t === 1 ? I : TYPE_SIZE[t]);
+  let p = 1 + I + 4 + 6 * I + 4;
+  if (p + 2 > rec.length) return null;
+  const cp = rec.readUInt16BE(p);
+  p += 2;
+  for (let k = 0; k < cp; k++) {
+    if (p + 3 > rec.length) return null;
+    p += 3 + size(rec[p + 2]);
+  }
+  if (p + 2 > rec.length) return null;
+  const n = rec.readUInt16BE(p);
+  p += 2;
+  for (let k = 0; k < n; k++) {
+    if (p + I + 1 > rec.length) return null;
+    const t = rec[p + I];
+    if (!(size(t) > 0) || p + I + 1 + size(t) > rec.length) return null;
+    if (t === 11 && strings.get(id(p)) === name) return Number(rec.readBigInt64BE(p + I + 1));
+    p += I + 1 + size(t);
+  }
+  return null;
+}
+
+const XMX_IN_TEXT = /(?:^|\s)-Xmx(\d+[kKmMgGtT]?)(?=\s|$)/;
+
+/**
+ * The JVM settings section: system properties, and the max heap from the best source the dump has. -Xmx is a
+ * JVM option, not a property: it is in the heap as a string only when something asked for the input arguments
+ * (RuntimeMXBean), or inside a property a launcher filled (a wrapper's command, JAVA_OPTS copied into a property).
+ * Failing both, the JDK saved `Runtime.maxMemory()` at start-up as the default direct-memory limit
+ * (`jdk.internal.misc.VM.directMemory`, JDK 8 `sun.misc.VM`), which is the max heap unless
+ * -XX:MaxDirectMemorySize was given (then the VM's saved properties hold `sun.nio.MaxDirectMemorySize`).
+ */
+async function readJvmSettings(ctx: StrCtx, f: FieldCtx, base: JvmSettings): Promise<JvmSettings> {
+  const strings = f.p1.strings;
+  const systemProperties = await readSystemProperties(ctx, f);
+  const out: JvmSettings = { ...base, systemProperties };
+  if (!out.xmx) {
+    for (const [k, v] of Object.entries(systemProperties)) {
+      const m = XMX_IN_TEXT.exec(v);
+      if (m) {
+        out.xmx = m[1];
+        out.xmxSource = `the system property ${k}`;
+        break;
+      }
+    }
+  }
+  if (out.xmx) return out;
+  const vm = classIndexByName(ctx.classes, 'jdk.internal.misc.VM') ?? classIndexByName(ctx.classes, 'sun.misc.VM');
+  if (vm === undefined) return out;
+  const c = ctx.classes[vm];
+  const rank = c.objId === 0 ? -1 : lookupId(ctx.index, c.objId);
+  if (rank < 0) return out;
+  const recs = await readObjects(ctx.path, ctx.idSize, ctx.segments, [ctx.ordOfRank.at(rank)], 1 << 20, ctx.marks);
+  const rec = recs.get(ctx.ordOfRank.at(rank));
+  const direct = rec ? staticLong(rec, ctx.idSize, 'directMemory', strings) : null;
+  if (direct === null || direct <= 0) return out;
+  const saved = await readStringMap(ctx, f, staticRef(c, 'savedProps', strings));
+  const maxDirect = saved['sun.nio.MaxDirectMemorySize'];
+  // Only when the saved properties (read, so not empty) say no direct-memory limit was set is directMemory the max
+  // heap: HotSpot adds the property only for an explicit -XX:MaxDirectMemorySize (JDK 8 sets -1 otherwise).
+  if (Object.keys(saved).length === 0 || (maxDirect !== undefined && maxDirect !== '' && maxDirect !== '-1')) return out;
+  return { ...out, maxHeapBytes: direct };
+}
+
+/**
+ * String entries of a map object: a Properties (JDK 9+ keeps entries in a ConcurrentHashMap field `map`, JDK 8 in
+ * its Hashtable `table`), a HashMap or a ConcurrentHashMap. Read by following references a few records at a time.
+ */
+async function readStringMap(ctx: StrCtx, f: FieldCtx, mapId: number): Promise<Record<string, string>> {
+  if (mapId === 0) return {};
+  const strings = f.p1.strings;
   const I = ctx.idSize;
   const rankOf = (id: number): number => (id === 0 ? -1 : lookupId(ctx.index, id));
   const fetch = async (ranks: number[]): Promise<Map<number, Buffer>> => {
@@ -886,7 +971,7 @@ async function readSystemProperties(ctx: StrCtx, classNodeOf: Int32Array, f: Fie
     return out;
   };
   const fieldsOf = (r: number, rec: Buffer): Map<string, number> => instanceFields(rec, ctx.classes[ctx.cls[r]], ctx.classes, strings, I);
-  const propsR = rankOf(sc.staticRefs[pi]);
+  const propsR = rankOf(mapId);
   if (propsR < 0) return {};
   let recs = await fetch([propsR]);
   const pf = recs.get(propsR) ? fieldsOf(propsR, recs.get(propsR)!) : new Map<string, number>();

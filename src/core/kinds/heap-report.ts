@@ -93,6 +93,13 @@ export interface JvmSettings {
   heapOptions: string[];
   /** The -Xmx value when one was found, e.g. "512m". */
   xmx: string | null;
+  /** Where `xmx` was read: the JVM's input arguments kept as strings in the heap, or a system property. */
+  xmxSource?: string;
+  /**
+   * The JVM's max heap in bytes when no -Xmx string is in the dump: `Runtime.maxMemory()` as the JDK saved it at
+   * start-up (`jdk.internal.misc.VM.directMemory`, when -XX:MaxDirectMemorySize is not set). Null when unknown.
+   */
+  maxHeapBytes?: number | null;
 }
 
 export interface HeapReport {

@@ -29,8 +29,8 @@ export class JvmLab {
   }
 
   /** Start `java <main> args`, resolve with its pid once it prints READY. */
-  start(main: string, args: string[], xmx = '128m'): Promise<number> {
-    const p = spawn('java', [`-Xmx${xmx}`, '-XX:+UseG1GC', '-cp', join(this.dir, 'classes'), main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  start(main: string, args: string[], xmx = '128m', jvmArgs: string[] = []): Promise<number> {
+    const p = spawn('java', [`-Xmx${xmx}`, '-XX:+UseG1GC', ...jvmArgs, '-cp', join(this.dir, 'classes'), main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.procs.push(p);
     return new Promise((res, rej) => {
       let out = '';
