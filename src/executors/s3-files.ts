@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { UserError } from '../core/errors.js';
-import type { DumpFiles } from '../core/kinds/jvm.js';
+import { DUMP_S3_PREFIX, type DumpFiles } from '../core/kinds/jvm.js';
 
 export interface DumpFilesOptions {
   /** Absolute directory for dumps taken on this host. */
@@ -32,7 +32,12 @@ export function createDumpFiles(opts: DumpFilesOptions): DumpFiles {
     ...(opts.headroomPercent !== undefined ? { headroomPercent: opts.headroomPercent } : {}),
     async download(location, signal) {
       if (!opts.s3) throw new UserError('This Medic has no S3 client to fetch heap dumps with.', 'Set AWS credentials and a region for the worker.');
-      if (opts.bucket && location.bucket !== opts.bucket) throw new UserError(`Heap dumps are read only from the configured bucket, not \`${location.bucket}\`.`);
+      // Only what Medic's own upload step writes is fetched: a location from elsewhere is refused before any request.
+      if (!opts.bucket) throw new UserError(`No dump bucket is configured, so s3://${location.bucket}/${location.key} is not fetched.`, 'Set MEDIC_DUMP_BUCKET to the bucket instances upload heap dumps to.');
+      if (location.bucket !== opts.bucket) throw new UserError(`Heap dumps are read only from the configured bucket \`${opts.bucket}\`, not \`${location.bucket}\`.`);
+      if (!location.key.startsWith(`${DUMP_S3_PREFIX}/`) || location.key.split('/').includes('..')) {
+        throw new UserError(`Heap dumps are read only under s3://${opts.bucket}/${DUMP_S3_PREFIX}/, not from the key \`${location.key}\`.`);
+      }
       const dir = await mkdtemp(join(opts.tempDir ?? tmpdir(), 'medic-heap-'));
       const path = join(dir, basename(location.key) || 'dump.hprof.gz');
       const release = () => rm(dir, { recursive: true, force: true });

@@ -146,6 +146,9 @@ export interface JvmOomResult extends ResultBase {
   analysis?: HeapAnalysisOutcome;
 }
 
+/** Key prefix of every heap dump instances upload: `medic-dumps/<env>/<instance>/…` in MEDIC_DUMP_BUCKET. */
+export const DUMP_S3_PREFIX = 'medic-dumps';
+
 /**
  * Files behind the heap-dump runbooks: where this host keeps dumps, where instances upload them, and how a worker
  * gets an S3 dump onto its own disk for the analyzer. Implemented by src/executors/s3-files.ts.

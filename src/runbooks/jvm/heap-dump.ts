@@ -1,6 +1,6 @@
 import { analyzeHeapDumpInWorker, HeapDumpError, toHeapReportJson, type HeapReport } from '../../analyzers/hprof/index.js';
 import { UserError } from '../../core/errors.js';
-import type { DumpLocation, HeapAnalysisOutcome, HeapDumpFacts, JvmHeapReport, ResolvedJvmTarget } from '../../core/kinds/jvm.js';
+import { DUMP_S3_PREFIX, type DumpLocation, type HeapAnalysisOutcome, type HeapDumpFacts, type JvmHeapReport, type ResolvedJvmTarget } from '../../core/kinds/jvm.js';
 import type { ResultAttachment } from '../../core/result.js';
 import type { RunbookContext } from '../../core/runbook.js';
 import { documentError, jvmParameters, markerFields, onlyInvocation, singleInstance, targetInfo } from './jvm-target.js';
@@ -36,6 +36,7 @@ export async function collectHeapDump(t: ResolvedJvmTarget, ctx: RunbookContext,
   const dir = local ? dumps!.localDir : REMOTE_DUMP_DIR;
   // Dumps of this host stay here for the analyzer; instances upload theirs when a bucket is configured.
   const bucket = local ? '' : (dumps?.bucket ?? '');
+  const prefix = `${DUMP_S3_PREFIX}/${token(t.env)}/${token(t.instanceId)}`;
   const stamp = new Date(ctx.clock.now()).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
   const run = await ctx.services.executor.run({
     document: HEAP_DUMP_DOCUMENT,
@@ -46,7 +47,7 @@ export async function collectHeapDump(t: ResolvedJvmTarget, ctx: RunbookContext,
       Mode: mode,
       HeadroomPercent: String(dumps?.headroomPercent ?? DEFAULT_HEADROOM_PERCENT),
       S3Bucket: bucket,
-      S3Prefix: `medic-dumps/${token(t.env)}/${token(t.instanceId)}`,
+      S3Prefix: prefix,
     },
     targets: singleInstance(t),
     timeoutSeconds: 3600,
@@ -70,10 +71,17 @@ export async function collectHeapDump(t: ResolvedJvmTarget, ctx: RunbookContext,
   if (r.status !== 'Success' || !heap) throw new UserError(`No heap dump from ${t.name}: ${documentError(r)}.`);
   const where = /===MEDIC-HEAP .* location=(.+)$/m.exec(r.stdout)?.[1]?.trim() ?? '';
   const num = (v: string | undefined): number | null => (v !== undefined && /^[0-9]+$/.test(v) ? Number(v) : null);
+  const dump = parseLocation(where, local);
+  if (dump.type === 's3' && !(bucket && dump.bucket === bucket && dump.key.startsWith(`${prefix}/`) && !dump.key.split('/').includes('..'))) {
+    throw new UserError(
+      `${t.name} reported its heap dump at s3://${dump.bucket}/${dump.key}, which is not where Medic asked for it (${bucket ? `s3://${bucket}/${prefix}/` : 'no dump bucket is configured'}). Medic fetches dumps only from the configured bucket: nothing was downloaded.`,
+      'Check MEDIC_DUMP_BUCKET and the Medic-JvmHeapDump document on the instance (run `medic ssm sync`); the dump stays where the instance put it.',
+    );
+  }
   return {
     commandId: run.commandId,
     facts: {
-      dump: parseLocation(where, local),
+      dump,
       dumpBytes: num(heap.bytes) ?? 0,
       pauseMs: num(heap.pauseMs) ?? 0,
       usedHeapBytes: num(heap.usedHeap),
@@ -122,6 +130,10 @@ export async function analyzeDump(dump: DumpLocation, dumpBytes: number, ctx: Ru
   let release = async (): Promise<void> => undefined;
   if (dump.type === 's3') {
     if (!ctx.services.dumps) throw new UserError('This Medic cannot fetch heap dumps from S3 (no dump files service).');
+    const bucket = ctx.services.dumps.bucket;
+    if (!bucket || dump.bucket !== bucket || !dump.key.startsWith(`${DUMP_S3_PREFIX}/`)) {
+      throw new UserError(`The heap dump s3://${dump.bucket}/${dump.key} is outside ${bucket ? `s3://${bucket}/${DUMP_S3_PREFIX}/` : 'the dump bucket (none is configured)'}: Medic fetches dumps only from there, nothing was downloaded.`, 'Set MEDIC_DUMP_BUCKET to the bucket instances upload dumps to.');
+    }
     await ctx.progress(`Fetching s3://${dump.bucket}/${dump.key} (${mib(dumpBytes)})`, progressFrom);
     const file = await ctx.services.dumps.download({ bucket: dump.bucket, key: dump.key }, ctx.signal);
     path = file.path;

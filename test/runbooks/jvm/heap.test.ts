@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jvmHeapAnalyzeCard, jvmHeapCard } from '../../../cards/jvm-heap-card.js';
 import { UserError } from '../../../src/core/errors.js';
 import type { JvmHeapAnalyzeRequest, JvmHeapReport } from '../../../src/core/kinds/jvm.js';
+import type { Executor } from '../../../src/core/executor.js';
 import type { FollowUpRequest, RunbookServices } from '../../../src/core/runbook.js';
 import { createLocalExecutor } from '../../../src/executors/local.js';
 import { createDumpFiles } from '../../../src/executors/s3-files.js';
@@ -137,8 +138,51 @@ describe('jvm heap on this host', () => {
       expect(downloads).toHaveLength(1);
       expect(existsSync(downloads[0]!)).toBe(false);
       expect(server.calls.get('S3.GetObject')).toBe(1);
-      await expect(createDumpFiles({ localDir: dumpDir, bucket: 'medic-dumps-test', s3 }).download({ bucket: 'medic-dumps-test', key: 'nope.hprof.gz' })).rejects.toThrow(/is not there/);
+      await expect(createDumpFiles({ localDir: dumpDir, bucket: 'medic-dumps-test', s3 }).download({ bucket: 'medic-dumps-test', key: 'medic-dumps/nope.hprof.gz' })).rejects.toThrow(/is not there/);
       await expect(createDumpFiles({ localDir: dumpDir, bucket: 'medic-dumps-test', s3 }).download({ bucket: 'other-bucket', key: 'x' })).rejects.toThrow(/only from the configured bucket/);
     }, 180_000);
+
+    // An instance's dump step prints where it put the dump; Medic fetches only from its own bucket and prefix.
+    const remote = { demo: { tiers: { app: { targets: { instanceIds: ['i-0abc1234'] }, jvm: { process: marker }, names: { 'i-0abc1234': 'app-1' } } } } };
+    function reporting(location: string, seen: Array<Record<string, string>>): Executor {
+      return {
+        run: async (req) => {
+          seen.push(req.parameters);
+          return { commandId: 'c-1', instances: [{ instanceId: 'i-0abc1234', status: 'Success', exitCode: 0, stderr: '', durationMs: 5, stdout: `===MEDIC-HEAP source=live bytes=1000 pauseMs=5 usedHeap=900 free=99999 pid=42 location=${location}\n` }] };
+        },
+      };
+    }
+
+    it.each([
+      ['another bucket', 's3://attacker-bucket/medic-dumps/demo/i-0abc1234/heap.hprof.gz'],
+      ['another prefix in the bucket', 's3://medic-dumps-test/backups/db.hprof.gz'],
+      ['another instance\'s prefix', 's3://medic-dumps-test/medic-dumps/demo/i-0other123/heap.hprof.gz'],
+      ['a path that climbs out of the prefix', 's3://medic-dumps-test/medic-dumps/demo/i-0abc1234/../../../secrets.hprof'],
+    ])('refuses a dump step that reports %s, and fetches nothing', async (_what, location) => {
+      const calls = server.calls.get('S3.GetObject') ?? 0;
+      const seen: Array<Record<string, string>> = [];
+      const files = createDumpFiles({ localDir: dumpDir, bucket: 'medic-dumps-test', s3 });
+      const followUps: FollowUpRequest[] = [];
+      const ctx = jvmContext({ executor: reporting(location, seen), dumps: files, followUp: async (r) => (followUps.push(r), 'r-follow') }, remote);
+      const err = await runJvmHeap({ kind: 'jvm.heap', env: 'demo', target: 'app-1' }, ctx).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as UserError).message).toContain(`reported its heap dump at ${location}, which is not where Medic asked for it (s3://medic-dumps-test/medic-dumps/demo/i-0abc1234/)`);
+      expect(seen[0]).toMatchObject({ S3Bucket: 'medic-dumps-test', S3Prefix: 'medic-dumps/demo/i-0abc1234' });
+      expect(followUps).toEqual([]);
+      expect(server.calls.get('S3.GetObject') ?? 0).toBe(calls);
+    });
+
+    it('refuses to analyze a queued dump outside the bucket, and fetches nothing', async () => {
+      const calls = server.calls.get('S3.GetObject') ?? 0;
+      server.s3.put('attacker-bucket', 'medic-dumps/demo/i-1/heap.hprof.gz', Buffer.from('not a dump'), 'application/gzip');
+      const ctx = jvmContext({ executor: createLocalExecutor(), dumps: createDumpFiles({ localDir: dumpDir, bucket: 'medic-dumps-test', s3 }) }, inventory);
+      const request = { kind: 'jvm.heap.analyze', env: 'demo', target: { env: 'demo', tier: 'app', instanceId: 'i-1', name: 'app-1' }, dumpBytes: 10, parentJobId: 'r-x' } as const;
+      await expect(runJvmHeapAnalyze({ ...request, dump: { type: 's3', bucket: 'attacker-bucket', key: 'medic-dumps/demo/i-1/heap.hprof.gz' } }, ctx)).rejects.toThrow(/outside s3:\/\/medic-dumps-test\/medic-dumps\/: Medic fetches dumps only from there, nothing was downloaded/);
+      await expect(runJvmHeapAnalyze({ ...request, dump: { type: 's3', bucket: 'medic-dumps-test', key: 'elsewhere/heap.hprof.gz' } }, ctx)).rejects.toThrow(/outside s3:\/\/medic-dumps-test\/medic-dumps\//);
+      // The files port refuses on its own too: no bucket configured, or a key outside the prefix.
+      await expect(createDumpFiles({ localDir: dumpDir, s3 }).download({ bucket: 'attacker-bucket', key: 'medic-dumps/demo/i-1/heap.hprof.gz' })).rejects.toThrow(/No dump bucket is configured.*Set MEDIC_DUMP_BUCKET|No dump bucket is configured/);
+      await expect(createDumpFiles({ localDir: dumpDir, bucket: 'medic-dumps-test', s3 }).download({ bucket: 'medic-dumps-test', key: 'elsewhere/x.hprof' })).rejects.toThrow(/only under s3:\/\/medic-dumps-test\/medic-dumps\//);
+      expect(server.calls.get('S3.GetObject') ?? 0).toBe(calls);
+    });
   });
 });
