@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { HostReadings } from '../../core/kinds/health.js';
+import { maskText } from '../../core/secrets.js';
 
 /**
  * Parses Medic-HealthCheck's stdout. Lenient per field: a probe that printed something odd becomes null (and a
@@ -57,11 +58,14 @@ export function parseHealthReadings(stdout: string): ParsedReadings {
   try {
     raw = JSON.parse(json);
   } catch (e) {
-    return { ok: false, error: `the health check printed no readable JSON (${e instanceof Error ? e.message : String(e)}): ${JSON.stringify(text.slice(0, 120))}` };
+    return { ok: false, error: `the health check printed no readable JSON (${e instanceof Error ? e.message : String(e)}): ${JSON.stringify(maskText(text.slice(0, 120)))}` };
   }
   const r = Readings.safeParse(raw);
   if (!r.success) return { ok: false, error: `the health check JSON has an unexpected shape: ${r.error.issues[0]?.message ?? 'invalid'}` };
-  return { ok: true, readings: r.data };
+  // The JVM's command line (up to 300 characters of /proc/<pid>/cmdline) may carry -Dx.password=…: it is masked
+  // here, before the readings reach a card, the CSV or the job result stored in Redis.
+  const jvm = r.data.jvm;
+  return { ok: true, readings: jvm?.command ? { ...r.data, jvm: { ...jvm, command: maskText(jvm.command) } } : r.data };
 }
 
 /** `-Xmx` values (`512m`, `4g`, `2048k`, `1073741824`) in bytes; null when unreadable. */

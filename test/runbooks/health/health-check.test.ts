@@ -20,7 +20,7 @@ describe('health on this host through the local executor', () => {
 
   beforeAll(async () => {
     // A long-lived process whose command line looks like a JVM's (pattern + -Xmx), found by pgrep -f.
-    fakeJvm = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)', '--', '-Xmx256m', marker], { stdio: 'ignore' });
+    fakeJvm = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)', '--', '-Xmx256m', '-Ddb.password=hunter2-cmdline', '--api-token', 'tok-cmdline', marker], { stdio: 'ignore' });
     await once(fakeJvm, 'spawn');
   });
   afterAll(() => {
@@ -44,6 +44,9 @@ describe('health on this host through the local executor', () => {
     expect(result.summary).toEqual(row.grade === 'ok' ? 'All 1 instance healthy.' : expect.stringMatching(/^1 (critical|warning): this-host /));
     expect(result.attachments![0]).toMatchObject({ name: 'health-demo.csv', contentType: 'text/csv' });
     expect(ctx.notes[0]).toBe('Checking 1 tier of demo: host');
+    // Secrets on the JVM's command line never leave the host: masked in the readings, the CSV and the result.
+    expect(row.readings!.jvm!.command).toContain(`-Xmx256m -Ddb.password=•••• --api-token •••• ${marker}`);
+    expect(JSON.stringify(result)).not.toMatch(/hunter2-cmdline|tok-cmdline/);
   });
 
   it('refuses an unknown environment or tier with the known ones', async () => {
