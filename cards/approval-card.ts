@@ -1,6 +1,6 @@
 import type { ApprovalRecord } from '../src/core/approval.js';
 import { actorLabel } from '../src/core/identity.js';
-import { adaptiveCard, clip, facts, heading, mono, text, title, type CardElement, type CardMessage } from './card-kit.js';
+import { adaptiveCard, clip, facts, heading, mono, plain, text, title, type CardElement, type CardMessage } from './card-kit.js';
 
 const RISK_ICON = { read: '🔎', change: '🟠', destructive: '🔴' } as const;
 
@@ -13,10 +13,10 @@ export function approvalCard(rec: ApprovalRecord, recentRuns: Array<{ jobId: str
   const { request } = rec.data;
   const { kind, ...params } = request as unknown as { kind: string } & Record<string, unknown>;
   const body: CardElement[] = [
-    ...title(`${RISK_ICON[rec.risk]} Approval needed`, clip(rec.commandText, 200)),
+    ...title(`${RISK_ICON[rec.risk]} Approval needed`, plain(clip(rec.commandText, 200))),
     facts([
       ['Asked by', actorLabel(rec.data.actor)],
-      ['Reason', rec.reason ? clip(rec.reason, 300) : '(none given: add `because <reason>`)'],
+      ['Reason', rec.reason ? plain(clip(rec.reason, 300)) : '(none given: add `because <reason>`)'],
       ['Risk', rec.risk],
       ['Environment', rec.env ?? '–'],
       ['Runs', kind],
@@ -25,9 +25,9 @@ export function approvalCard(rec: ApprovalRecord, recentRuns: Array<{ jobId: str
       ['Approval', rec.id],
     ]),
     heading('What will run'),
-    mono(clip(JSON.stringify(params, null, 1), 1500)),
+    mono(plain(clip(JSON.stringify(params, null, 1), 1500))),
   ];
-  if (rec.why) body.push(text(`⚠️ ${clip(rec.why, 500)}`, { color: 'Warning' }));
+  if (rec.why) body.push(text(`⚠️ ${plain(clip(rec.why, 500))}`, { color: 'Warning' }));
   if (recentRuns.length) {
     body.push(heading('Recent runs in this budget'), mono(recentRuns.slice(0, 10).map((r) => `${when(r.at)}  ${r.jobId}`).join('\n')));
   }
@@ -100,7 +100,7 @@ export function approvalsListCard(recs: ApprovalRecord[], now: number): CardMess
   if (recs.length === 0) return { text: 'Nothing waits for your approval.', card: adaptiveCard([...title('Approvals'), text('Nothing waits for your approval.')]) };
   const body: CardElement[] = [...title('Approvals waiting for you', 'Open the thread of each to approve or reject.')];
   for (const r of recs.slice(0, 15)) {
-    body.push(text(`${RISK_ICON[r.risk]} **${clip(r.commandText, 120)}**: ${actorLabel(r.data.actor)}, ${r.env ?? '–'}, expires in ${Math.max(0, Math.round((r.expiresAt - now) / 60000))} min (\`${r.id}\`)`));
+    body.push(text(`${RISK_ICON[r.risk]} **${plain(clip(r.commandText, 120))}**: ${actorLabel(r.data.actor)}, ${r.env ?? '–'}, expires in ${Math.max(0, Math.round((r.expiresAt - now) / 60000))} min (\`${r.id}\`)`));
   }
   return { text: recs.map((r) => `${r.id} ${r.commandText}`).join('\n'), card: adaptiveCard(body) };
 }

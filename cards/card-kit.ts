@@ -110,9 +110,53 @@ export function clip(value: string, max: number): string {
   return value.length <= max ? value : `${value.slice(0, Math.max(0, max - 1))}…`;
 }
 
-/** Escape characters Webex's card markdown would interpret inside user-supplied text. */
+const ASCII_PUNCT = /[!-/:-@[-`{-~]/;
+const WHITESPACE = /\s/u;
+const PUNCT = /[\p{P}\p{S}]/u;
+
+/**
+ * Text from the world (class names, thread names, SQL, alert titles) made safe for a TextBlock or a FactSet, whose
+ * markdown is the Adaptive Cards subset of CommonMark: **bold**, _italic_, lists and [links](url). Only what
+ * would actually render is escaped, with CommonMark backslash escapes, so ordinary values read exactly as they
+ * are: `TIMED_WAITING`, `pg_stat_statements`, `java.lang.Object[]`, `select count(*) from t` need no escape
+ * (an intraword `_`, brackets without `(url)`, a lone `*` render as themselves). Escaped: a `*`/`_` delimiter
+ * run when the text holds an opener and a later closer of that character (CommonMark's flanking rules), `[` that
+ * starts `[text](`, a list marker at the start of a line, and a backslash before punctuation.
+ */
 export function plain(value: string): string {
-  return value.replace(/([*_`~\[\]])/g, '\\$1');
+  const esc = new Set<number>();
+  for (let i = 0; i < value.length - 1; i++) if (value[i] === '\\' && ASCII_PUNCT.test(value[i + 1]!)) esc.add(i);
+  for (const m of value.matchAll(/^( {0,3})([-+*]|\d{1,9}[.)])(?=[ \t]|$)/gm)) esc.add(m.index + m[1]!.length + m[2]!.length - 1);
+  for (const m of value.matchAll(/!?\[(?=[^\]\n]*\]\()/g)) esc.add(m.index + m[0].length - 1);
+  for (const ch of ['*', '_']) {
+    const runs: Array<{ start: number; end: number; open: boolean; close: boolean }> = [];
+    for (let i = 0; i < value.length; ) {
+      // A backslash before it in the value is itself escaped above, so every unescaped `*`/`_` is a delimiter.
+      if (value[i] !== ch || esc.has(i)) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < value.length && value[j] === ch) j++;
+      const before = i > 0 ? value[i - 1]! : ' ';
+      const after = j < value.length ? value[j]! : ' ';
+      const ws = (c: string): boolean => WHITESPACE.test(c);
+      const pu = (c: string): boolean => PUNCT.test(c);
+      const left = !ws(after) && (!pu(after) || ws(before) || pu(before));
+      const right = !ws(before) && (!pu(before) || ws(after) || pu(after));
+      const open = ch === '*' ? left : left && (!right || pu(before));
+      const close = ch === '*' ? right : right && (!left || pu(after));
+      if (open || close) runs.push({ start: i, end: j, open, close });
+      i = j;
+    }
+    const firstOpen = runs.findIndex((r) => r.open);
+    if (firstOpen < 0 || !runs.slice(firstOpen + 1).some((r) => r.close)) continue;
+    for (const r of runs) for (let k = r.start; k < r.end; k++) esc.add(k);
+  }
+  if (esc.size === 0) return value;
+  let out = '';
+  for (let i = 0; i < value.length; i++) out += esc.has(i) ? `\\${value[i]}` : value[i];
+  return out;
 }
 
 /** Clip a fallback text to Webex's message limit (bytes, not characters). */

@@ -28,7 +28,7 @@ function build(result: HealthResult, meta: ResultMeta, maxDetailed: number): Car
   const scope = result.tier ? `${result.env} / ${result.tier}` : result.env;
   const body: CardElement[] = [
     ...title(`🩺 Health: ${plain(scope)}`, `${rows.length} instance${rows.length === 1 ? '' : 's'} in ${result.tiers.length} tier${result.tiers.length === 1 ? '' : 's'} · ${result.counts.critical} critical · ${result.counts.warn} warning · ${result.counts.ok} healthy · ${seconds.toFixed(1)} s`),
-    severityLine(overall, clip(plain(result.summary), 700)),
+    severityLine(overall, plain(clip(result.summary, 700))),
     heading('Matrix'),
     facts(result.tiers.map((t) => [t, matrixLine(rows.filter((r) => r.tier === t))])),
   ];
@@ -71,7 +71,7 @@ function instanceBlock(row: HealthInstanceRow, env: string): CardElement {
   const label = row.name === row.instanceId ? plain(row.name) : `${plain(row.name)} (${plain(row.instanceId)})`;
   const sickChecks = row.checks.filter((c) => c.grade === 'critical' || c.grade === 'warn');
   const items: CardElement[] = [severityLine(row.grade, `**${label}** · ${plain(row.tier)}`)];
-  const lines = sickChecks.slice(0, MAX_CHECKS_PER_INSTANCE).map((c) => `${severityIcon(c.grade === 'critical' ? 'critical' : 'warn')} ${plain(c.headline)}${c.detail ? ` — ${clip(plain(c.detail), 140)}` : ''}`);
+  const lines = sickChecks.slice(0, MAX_CHECKS_PER_INSTANCE).map((c) => `${severityIcon(c.grade === 'critical' ? 'critical' : 'warn')} ${plain(c.headline)}${c.detail ? ` — ${plain(clip(c.detail, 140))}` : ''}`);
   if (sickChecks.length > MAX_CHECKS_PER_INSTANCE) lines.push(`+${sickChecks.length - MAX_CHECKS_PER_INSTANCE} more in the attachment`);
   items.push(text(lines.join('\n\n'), { size: 'Small', spacing: 'None' }));
   const actions = nextSteps(row, env);

@@ -24,13 +24,13 @@ function actionLine(a: IncidentAction): string {
 
 export function incidentCard(input: { alert: Alert; route?: string; mode: string; actions: IncidentAction[] }): CardMessage {
   const { alert } = input;
-  const heading0 = `${alert.severity === 'critical' ? '🚨' : alert.severity === 'warning' ? '⚠️' : 'ℹ️'} ${clip(plain(alert.title), 200)}`;
+  const heading0 = `${alert.severity === 'critical' ? '🚨' : alert.severity === 'warning' ? '⚠️' : 'ℹ️'} ${plain(clip(alert.title, 200))}`;
   const doing = input.actions.length ? input.actions.map(actionLine) : ['📣 Notifying only: no runbook is routed for this alert.'];
   const place: Array<[string, string]> = [
     ['Severity', alert.severity],
-    ['Environment', alert.environment ?? 'unknown (no env tag)'],
-    ['Target', alert.target ?? '–'],
-    ...(alert.service ? ([['Service', alert.service]] as Array<[string, string]>) : []),
+    ['Environment', alert.environment ? plain(alert.environment) : 'unknown (no env tag)'],
+    ['Target', alert.target ? plain(alert.target) : '–'],
+    ...(alert.service ? ([['Service', plain(alert.service)]] as Array<[string, string]>) : []),
     ['Source', `${alert.source} (${clip(alert.id, 80)})`],
     ['Route', input.route ? `${input.route}, ${input.mode}` : 'none (notify)'],
     ['Started', new Date(alert.startedAt ?? alert.receivedAt).toISOString()],
@@ -48,7 +48,7 @@ export function incidentFollowUpCard(input: { joined: Array<{ alert: Alert; acti
   const n = input.joined.length;
   const lines = input.joined.slice(0, 20).map(({ alert, actions }) => {
     const doing = actions.filter((a) => a.state !== 'notify').map(actionLine).join('; ');
-    return `• ${clip(plain(alert.title), 120)}${alert.target ? ` on ${alert.target}` : ''} (${alert.severity})${doing ? ` → ${doing}` : ''}`;
+    return `• ${plain(clip(alert.title, 120))}${alert.target ? ` on ${alert.target}` : ''} (${alert.severity})${doing ? ` → ${doing}` : ''}`;
   });
   if (n > 20) lines.push(`… and ${n - 20} more`);
   const head = `➕ ${n} more alert${n === 1 ? '' : 's'} joined this incident`;
@@ -72,7 +72,7 @@ export function formatDuration(ms: number): string {
  * rather than a duration. `unseen`: Medic never saw this alert fire, so it belongs to no incident.
  */
 export function incidentResolvedCard(input: { title: string; target?: string; durationMs?: number; firing?: number; withdrawn?: number; unseen?: boolean }): CardMessage {
-  const what = `${clip(plain(input.title), 150)}${input.target ? ` on ${plain(input.target)}` : ''}`;
+  const what = `${plain(clip(input.title, 150))}${input.target ? ` on ${plain(input.target)}` : ''}`;
   const head = input.durationMs === undefined ? `✅ Resolved: ${what} (start unknown)` : `✅ Resolved after ${formatDuration(input.durationMs)}: ${what}`;
   const firing = input.firing ?? 0;
   const withdrawnCount = input.withdrawn ?? 0;

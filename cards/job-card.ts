@@ -1,6 +1,6 @@
 import { actorLabel } from '../src/core/identity.js';
 import type { JobView } from '../src/core/jobs.js';
-import { adaptiveCard, clip, facts, table, text, title, type CardMessage } from './card-kit.js';
+import { adaptiveCard, clip, facts, plain, table, text, title, type CardMessage } from './card-kit.js';
 
 const STATE_ICON: Record<JobView['state'], string> = { waiting: '⏳', delayed: '⏸️', active: '🏃', completed: '✅', failed: '❌', unknown: '❔' };
 
@@ -23,14 +23,14 @@ export function jobCard(v: JobView, now: number): CardMessage {
     card: adaptiveCard([
       ...title(`${STATE_ICON[v.state]} Job ${v.id}`, `${v.kind}: ${v.state}`),
       facts([
-        ['Asked', clip(v.origin, 200)],
+        ['Asked', plain(clip(v.origin, 200))],
         ['By', actorLabel(v.actor)],
         ['Created', `${new Date(v.createdAt).toISOString()} (${ago(v.createdAt, now)})`],
         ['Started', v.startedAt ? new Date(v.startedAt).toISOString() : 'not yet'],
         ['Took', duration(v)],
         ['Attempts', String(v.attempts)],
-        ...(v.summary ? ([['Result', clip(v.summary, 500)]] as Array<[string, string]>) : []),
-        ...(v.error ? ([['Error', clip(v.error, 500)]] as Array<[string, string]>) : []),
+        ...(v.summary ? ([['Result', plain(clip(v.summary, 500))]] as Array<[string, string]>) : []),
+        ...(v.error ? ([['Error', plain(clip(v.error, 500))]] as Array<[string, string]>) : []),
       ]),
     ]),
   };

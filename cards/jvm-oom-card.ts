@@ -18,7 +18,7 @@ export function jvmOomCard(result: JvmOomResult, meta: ResultMeta): CardMessage 
   body.push(heading('Steps'));
   for (const [i, name] of ORDER.entries()) {
     const s = result.steps.find((x) => x.name === name);
-    if (s) body.push(severityLine(ICON[s.status], `${i + 1}. **${name}** ${s.status}${s.detail ? ` — ${clip(plain(s.detail), 300)}` : ''}`));
+    if (s) body.push(severityLine(ICON[s.status], `${i + 1}. **${name}** ${s.status}${s.detail ? ` — ${plain(clip(s.detail, 300))}` : ''}`));
     else body.push(text(`${i + 1}. ${name}: not run`, { isSubtle: true }));
   }
   if (result.facts) body.push(heading('Dump'), dumpFacts(t, result.facts));

@@ -68,7 +68,7 @@ function buildBody(r: ThreadCardReport, meta: ThreadCardMeta, l: Limits): CardEl
   body.push(...title('Thread dump analysis', sub));
 
   body.push(heading('Findings'));
-  for (const f of r.findings.slice(0, l.findings)) body.push(severityLine(f.severity, clip(plain(f.title), l.line)));
+  for (const f of r.findings.slice(0, l.findings)) body.push(severityLine(f.severity, plain(clip(f.title, l.line))));
   if (r.findings.length > l.findings) body.push(text(`…and ${r.findings.length - l.findings} more in the attached report`, { isSubtle: true }));
 
   const states = Object.entries(r.states).sort((a, b) => b[1] - a[1]);
@@ -81,9 +81,9 @@ function buildBody(r: ThreadCardReport, meta: ThreadCardMeta, l: Limits): CardEl
     body.push(heading(`Deadlocks (${r.deadlocks.length})`));
     for (const d of r.deadlocks.slice(0, l.deadlocks)) {
       const cycle = `${d.threads.map((n) => `"${n}"`).join(' → ')} → "${d.threads[0]}"`;
-      body.push(text(clip(plain(cycle), l.line * 2), { weight: 'Bolder', color: 'Attention' }));
+      body.push(text(plain(clip(cycle, l.line * 2)), { weight: 'Bolder', color: 'Attention' }));
       const lines = d.locks.map((k) => `${k.waiter} waits for <${k.lock}>${k.type ? ` (${shortType(k.type)})` : ''} held by ${k.heldBy}`);
-      body.push(mono(clip(plain(lines.join('\n')), l.line * 3)));
+      body.push(mono(plain(clip(lines.join('\n'), l.line * 3))));
     }
   }
 
@@ -91,7 +91,7 @@ function buildBody(r: ThreadCardReport, meta: ThreadCardMeta, l: Limits): CardEl
   if (c) {
     body.push(heading('Most contended lock'));
     const holder = c.holder ? `held by "${c.holder}"${c.holderState ? ` (${c.holderState})` : ''}` : 'owner unknown (dump without -l?)';
-    body.push(text(clip(plain(`<${c.lock}>${c.type ? ` ${shortType(c.type)}` : ''}: ${c.waiters} waiting, ${holder}`), l.line)));
+    body.push(text(plain(clip(`<${c.lock}>${c.type ? ` ${shortType(c.type)}` : ''}: ${c.waiters} waiting, ${holder}`, l.line))));
     if (c.holderFrames.length > 0) body.push(mono(framesText(c.holderFrames, l)));
   }
 
@@ -105,7 +105,7 @@ function buildBody(r: ThreadCardReport, meta: ThreadCardMeta, l: Limits): CardEl
     }
   }
 
-  if (r.warnings.length > 0) body.push(text(clip(plain(`${r.warnings.length} warning(s): ${r.warnings[0]}`), l.line), { isSubtle: true, size: 'Small' }));
+  if (r.warnings.length > 0) body.push(text(plain(clip(`${r.warnings.length} warning(s): ${r.warnings[0]}`, l.line)), { isSubtle: true, size: 'Small' }));
   return body;
 }
 

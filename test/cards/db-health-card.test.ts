@@ -100,7 +100,7 @@ describe('dbHealthCard', () => {
     const snap = healthySnapshot({ notices: [{ section: 'longRunning', incomplete: true, message: 'Role medic lacks pg_monitor' }] });
     const msg = dbHealthCard(result([report('main', snap)], 'main'), META);
     expectValidCard(msg);
-    expect(cardText(msg.card)).toContain('What Medic could not see\n• Role medic lacks pg\\_monitor');
+    expect(cardText(msg.card)).toContain('What Medic could not see\n• Role medic lacks pg_monitor');
   });
 });
 

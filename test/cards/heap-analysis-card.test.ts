@@ -24,7 +24,7 @@ describe('heapAnalysisCard', () => {
     const order = ['Leak suspects', 'Top retained classes', 'Biggest objects', 'JVM'].map((h) => t.indexOf(h));
     expect(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]))).toBe(true);
     expect(t).toContain('One class SmallLeak retains');
-    expect(t).toContain('Accumulated in **java.util.HashMap$Node\\[\\]**');
+    expect(t).toContain('Accumulated in **java.util.HashMap$Node[]**');
     expect(t).toContain('class sun.launcher.LauncherHelper.appClass');
     expect(t).toMatch(/Java: OpenJDK 64-Bit Server VM 17\.0\.15/);
     expect(t).toContain('prod / app-1');

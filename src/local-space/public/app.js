@@ -36,6 +36,15 @@ function inlineMarkdown(escaped) {
     .replace(/&lt;@personEmail:([^&]+)&gt;/g, '<span class="mention">$1</span>');
 }
 
+// CommonMark backslash escapes (`\*`, `\_`, `\[`, …): the character is shown as itself, never as markup. It is
+// parked as a private-use placeholder while the markdown rules run, then put back (HTML-escaped).
+function hideEscapes(s) {
+  return s.replace(/\\([!-\/:-@\[-`{-~])/g, (_, c) => `\uE000${c.charCodeAt(0)}\uE001`);
+}
+function showEscapes(html) {
+  return html.replace(/\uE000(\d+)\uE001/g, (_, n) => escapeHtml(String.fromCharCode(Number(n))));
+}
+
 /** A small, safe markdown: fenced code, inline code, bold, italic, links, bullets, line breaks. */
 function safeMarkdown(src) {
   const out = [];
@@ -48,12 +57,12 @@ function safeMarkdown(src) {
     }
     const spans = chunk.split(/`([^`\n]+)`/);
     const html = spans
-      .map((s, j) => (j % 2 === 1 ? `<code>${escapeHtml(s)}</code>` : inlineMarkdown(escapeHtml(s))))
+      .map((s, j) => (j % 2 === 1 ? `<code>${escapeHtml(s)}</code>` : inlineMarkdown(escapeHtml(hideEscapes(s)))))
       .join('')
       .replace(/(^|\n)[-*] /g, '$1• ')
       .replace(/^\n+|\n+$/g, '')
       .replace(/\n/g, '<br>');
-    out.push(html);
+    out.push(showEscapes(html));
   });
   return out.join('');
 }
