@@ -1,6 +1,6 @@
 import { pino, type LoggerOptions } from 'pino';
 import type { Logger } from './core/ports.js';
-import { isSecretName, MASK } from './core/secrets.js';
+import { isSecretName, MASK, maskText } from './core/secrets.js';
 
 const MAX_DEPTH = 10;
 
@@ -8,10 +8,12 @@ const MAX_DEPTH = 10;
  * A copy of what is about to be logged with every value under a secret-looking key masked, at any depth
  * (`config.db.password`, `headers.authorization`, `err.config.headers.Authorization`). pino's `redact` only takes
  * fixed paths with one-level wildcards, so a nested secret under a key nobody listed would slip through it.
- * Numbers and booleans stay (`hasAuth: true` tells nothing); errors keep their prototype so pino's error
+ * String values are masked where they look secret on their own. Numbers and booleans stay (`hasAuth: true` tells nothing); errors keep their prototype so pino's error
  * serializer still recognises them.
  */
 export function redactSecrets<T>(value: T, depth = 0, seen = new WeakSet<object>()): T {
+  // Strings are masked where they look secret themselves (URL credentials, JWTs, `password=…` in a message).
+  if (typeof value === 'string') return maskText(value) as T;
   if (!value || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH || seen.has(value)) return value;
   seen.add(value);
