@@ -8,6 +8,7 @@ import { jvmThreadsCard } from './jvm-threads-card.js';
 import { jvmHeapCard } from './jvm-heap-card.js';
 import { jvmHeapAnalyzeCard } from './jvm-heap-card.js';
 import { jvmOomCard } from './jvm-oom-card.js';
+import { diskCheckCard, diskCleanupCard } from './disk-card.js';
 
 type ResultCards = { [K in JobKind]: (result: JobResultOf<K>, meta: ResultMeta) => CardMessage };
 
@@ -22,6 +23,8 @@ export const RESULT_CARDS: ResultCards = {
   'jvm.heap': jvmHeapCard,
   'jvm.heap.analyze': jvmHeapAnalyzeCard,
   'jvm.oom': jvmOomCard,
+  'disk.check': diskCheckCard,
+  'disk.cleanup': diskCleanupCard,
 };
 
 export function resultCard(result: JobResult, meta: ResultMeta): CardMessage {

@@ -7,6 +7,7 @@ import { job, jobs } from './jobs.js';
 import { ping } from './ping.js';
 import { health } from './health.js';
 import { jvmThreads, jvmHeap, jvmOom } from './jvm.js';
+import { disk, diskCleanup } from './disk.js';
 
 /** Every chat command. Help, parsing and suggestions are generated from this list. */
-export const COMMANDS: readonly Command[] = [help, ping, job, jobs, envs, dbHealth, dbCancel, dbKill, health, jvmThreads, jvmHeap, jvmOom, approvals, cancel, audit];
+export const COMMANDS: readonly Command[] = [help, ping, job, jobs, envs, dbHealth, dbCancel, dbKill, health, jvmThreads, jvmHeap, jvmOom, disk, diskCleanup, approvals, cancel, audit];

@@ -9,6 +9,7 @@ import { handleInbound } from './app/handle-inbound.js';
 import { createRedisApprovalStore } from './queue/approvals.js';
 import { createRedisAuditLog } from './queue/audit.js';
 import { createRedisBudgetStore } from './queue/budgets.js';
+import { createRedisDiskHistory } from './queue/disk-history.js';
 import { createTargetLocks } from './queue/target-lock.js';
 import { createJobControl, createScheduler, listenForCancels } from './queue/job-control.js';
 import { runRunbookJob } from './app/run-runbook.js';
@@ -96,6 +97,7 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
     log,
   };
   const services: RunbookServices = createRunbookServices(process.env, { executor: overrides.executor, thresholds: config.file.thresholds });
+  services.diskHistory = createRedisDiskHistory(producer, env.MEDIC_QUEUE_PREFIX);
   services.followUp = createFollowUpPort({ runbooks: queues.runbooks, analysis: analysisQueue }, (jobId, data) => indexJobInRoom(producer, env.MEDIC_QUEUE_PREFIX, jobId, data));
 
   const workers: Worker[] = [];

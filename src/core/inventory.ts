@@ -62,6 +62,33 @@ export const HealthThresholdsSchema = z
   .partial()
   .strict();
 
+/**
+ * A directory an allow-listed cleanup may act in. Absolute, no `.`/`..` or hidden components, no shell characters:
+ * the same pattern Medic-Disk's `allowedPattern` enforces, so a bad path fails here, at start-up, not on a host.
+ */
+const CLEANUP_PATH = z
+  .string()
+  .regex(/^(\/[A-Za-z0-9_][A-Za-z0-9._-]{0,63}){1,16}$/, 'an absolute directory such as /var/log/tomcat: letters, digits, . _ - per component, no `..`, no hidden components, no trailing /')
+  .refine((p) => !p.split('/').some((c) => c === '.' || c === '..'), 'no `.` or `..` components');
+
+/**
+ * What `disk cleanup` may remove on a tier (environment-wide under the environment, a tier's keys win). Paths never
+ * come from chat or alerts: only from here. Absent = no cleanup at all; each action is opt-in.
+ */
+export const DiskCleanupPolicySchema = z
+  .object({
+    /** Vacuum the systemd journal down to this many MB. */
+    journalMaxMB: z.number().int().min(16).max(1_000_000).optional(),
+    /** Rotated and compressed logs (*.gz, *.1, *.log.3, *.2026-01-31.log, ...) older than N days under these directories. */
+    rotatedLogs: z.object({ paths: z.array(CLEANUP_PATH).min(1).max(20), olderThanDays: z.number().int().min(1).max(3650).default(7) }).strict().optional(),
+    /** Heap dumps (*.hprof, *.hprof.gz) under these directories; with onlyUploaded, only those with a `<dump>.uploaded` marker. */
+    heapDumps: z.object({ paths: z.array(CLEANUP_PATH).min(1).max(20), onlyUploaded: z.boolean().default(true), olderThanDays: z.number().int().min(0).max(3650).default(0) }).strict().optional(),
+    docker: z.object({ images: z.enum(['none', 'dangling', 'unused']).default('none'), containers: z.boolean().default(false), buildCache: z.boolean().default(false) }).strict().optional(),
+    /** Truncate files deleted but still held open, when they were under `rotatedLogs.paths` (never elsewhere). */
+    truncateDeletedOpenFiles: z.boolean().default(false),
+  })
+  .strict();
+
 export const TierSchema = z
   .object({
     targets: TargetsSchema,
@@ -69,6 +96,8 @@ export const TierSchema = z
     /** Display names for instances, e.g. {i-0abc...: app-1}. */
     names: z.record(z.string(), z.string()).optional(),
     healthThresholds: HealthThresholdsSchema.optional(),
+    /** `disk cleanup` allow-list for this tier; its keys win over the environment's. */
+    cleanup: DiskCleanupPolicySchema.partial().optional(),
   })
   .strict();
 
@@ -91,6 +120,8 @@ export const EnvironmentSchema = z
     kafka: z.object({ brokersEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/) }).strict().optional(),
     logGroups: z.array(z.string().min(1)).default([]),
     healthThresholds: HealthThresholdsSchema.optional(),
+    /** `disk cleanup` allow-list of every tier of this environment. */
+    cleanup: DiskCleanupPolicySchema.optional(),
   })
   .strict();
 
@@ -102,6 +133,7 @@ export type Tier = z.infer<typeof TierSchema>;
 export type DatabaseSpec = z.infer<typeof DatabaseSchema>;
 export type Environment = z.infer<typeof EnvironmentSchema>;
 export type Inventory = z.infer<typeof InventorySchema>;
+export type DiskCleanupPolicy = Partial<z.infer<typeof DiskCleanupPolicySchema>>;
 export type HealthThresholdOverrides = z.infer<typeof HealthThresholdsSchema>;
 
 export function isProd(env: Environment): boolean {

@@ -2,6 +2,7 @@ import type { DbCancelRequest, DbCancelResult, DbHealthRequest, DbHealthResult, 
 import type { PingRequest, PingResult } from './kinds/system.js';
 import type { Actor, ReplyTo, Risk } from './identity.js';
 import type { HealthRequest, HealthResult } from './kinds/health.js';
+import type { DiskCheckRequest, DiskCheckResult, DiskCleanupRequest, DiskCleanupResult } from './kinds/disk.js';
 import type { JvmHeapAnalyzeRequest, JvmHeapAnalyzeResult, JvmHeapRequest, JvmHeapResult, JvmOomRequest, JvmOomResult, JvmThreadsRequest, JvmThreadsResult } from './kinds/jvm.js';
 export type { ResultAttachment, ResultBase } from './result.js';
 
@@ -19,6 +20,8 @@ export interface JobKinds {
   'jvm.heap': { request: JvmHeapRequest; result: JvmHeapResult };
   'jvm.heap.analyze': { request: JvmHeapAnalyzeRequest; result: JvmHeapAnalyzeResult };
   'jvm.oom': { request: JvmOomRequest; result: JvmOomResult };
+  'disk.check': { request: DiskCheckRequest; result: DiskCheckResult };
+  'disk.cleanup': { request: DiskCleanupRequest; result: DiskCleanupResult };
 }
 
 export type JobKind = keyof JobKinds;

@@ -5,6 +5,7 @@ import type { PgPort } from './pg-port.js';
 import type { KafkaPort } from './kafka-port.js';
 import type { JobKind, JobRequest, JobRequestOf, JobResult, JobResultOf } from './jobs.js';
 import type { DumpFiles } from './kinds/jvm.js';
+import type { DiskHistory } from './kinds/disk.js';
 import type { Clock, Logger } from './ports.js';
 
 /**
@@ -19,6 +20,8 @@ export interface RunbookServices {
   dumps?: DumpFiles;
   /** Kafka admin reads (`kafka.*` runbooks); absent when not configured. */
   kafka?: KafkaPort;
+  /** Last disk readings per instance and mount (`disk` growth); absent without Redis (CLI). */
+  diskHistory?: DiskHistory;
   /**
    * Queues a job after this one (the heap analysis after a dump) on its own queue, with the same actor and thread;
    * returns its job id. Absent where there is no queue (CLI): the runbook then does the work itself.

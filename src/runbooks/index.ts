@@ -8,6 +8,8 @@ import { runJvmThreads } from './jvm/threads.js';
 import { runJvmHeap } from './jvm/heap.js';
 import { runJvmHeapAnalyze } from './jvm/heap-analyze.js';
 import { runJvmOom } from './jvm/oom.js';
+import { runDiskCheck } from './disk/disk-check.js';
+import { runDiskCleanup } from './disk/disk-cleanup.js';
 
 /** One runbook per job kind; a kind without a runbook does not compile. */
 export const RUNBOOKS: { [K in JobKind]: Runbook<K> } = {
@@ -20,4 +22,6 @@ export const RUNBOOKS: { [K in JobKind]: Runbook<K> } = {
   'jvm.heap': runJvmHeap,
   'jvm.heap.analyze': runJvmHeapAnalyze,
   'jvm.oom': runJvmOom,
+  'disk.check': runDiskCheck,
+  'disk.cleanup': runDiskCleanup,
 };
