@@ -11,7 +11,8 @@ import { DISK_SCAN_SECONDS, diskParameters, runDiskDocument, withGrowth } from '
 export const runDiskCheck: Runbook<'disk.check'> = async (request, ctx) => {
   await ctx.progress(`Looking at the disks of ${request.target}`, 0);
   const { t, out, commandId } = await runDiskDocument(request, ctx, 'check', (t) => diskParameters(t.policy, 'check', { mount: request.mount }));
-  const at = out.collectedAt ?? ctx.clock.now();
+  // The worker's clock in ms: the host reports whole seconds, and two readings within one second must still compare.
+  const at = ctx.clock.now();
   const mounts = await withGrowth(request.env, t.instanceId, out.before, at, ctx);
   const plan = out.plan.filter((p) => p.bytes > 0 || p.action !== 'deleted-open');
   const freeable = plan.reduce((s, p) => s + p.bytes, 0);
