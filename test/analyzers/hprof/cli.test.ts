@@ -1,11 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalyzeHeap } from '../../../src/cli/analyze-heap.js';
-import { SHARED } from './support/jvm.js';
+import { heapSamples, type HeapSamples } from '../../support/samples.js';
 
-const SAMPLE = join(SHARED, 'samples/small-leak-4k.hprof');
+// Dumps of test/fixtures/java/samples/SmallLeak.java, made from a real JVM once per run.
+let samples: HeapSamples;
+beforeAll(async () => {
+  samples = await heapSamples();
+});
 const scratch = mkdtempSync(join(tmpdir(), 'medic-heap-cli-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -18,7 +22,7 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 
 describe('medic analyze heap', () => {
   it('prints the JSON document with exactly the documented keys', async () => {
-    const r = await cli([`${SAMPLE}.gz`, '--json']);
+    const r = await cli([samples.gz, '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
     expect(Object.keys(j)).toEqual(['summary', 'histogram', 'biggestObjects', 'leakSuspects', 'duplicateStrings', 'seconds']);
@@ -32,7 +36,7 @@ describe('medic analyze heap', () => {
   });
 
   it('prints a readable summary with the suspect first', async () => {
-    const r = await cli(['analyze', 'heap', SAMPLE]);
+    const r = await cli(['analyze', 'heap', samples.hprof]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Leak suspects:\n {2}class SmallLeak retains/);
     expect(r.out).toContain('accumulated in java.util.HashMap$Node[]');
@@ -41,7 +45,7 @@ describe('medic analyze heap', () => {
   it.each([
     [[], /no heap dump given/],
     [['a.hprof', 'b.hprof'], /exactly one heap dump/],
-    [[SAMPLE, '--yaml'], /unknown option --yaml/],
+    [['app.hprof', '--yaml'], /unknown option --yaml/],
     [['/nonexistent/app.hprof'], /no such file\. Take a dump with `jcmd <pid> GC.heap_dump/],
   ])('exits 1 with advice for %j', async (args, message) => {
     const r = await cli(args as string[]);

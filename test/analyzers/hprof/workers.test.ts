@@ -4,11 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeHeapDump, analyzeHeapDumpInWorker, toHeapReportJson, type HeapReport } from '../../../src/analyzers/hprof/index.js';
-import { REPO, SHARED } from './support/jvm.js';
+import { heapSamples } from '../../support/samples.js';
+import { REPO } from './support/jvm.js';
 
-const SAMPLE = join(SHARED, 'samples/small-leak-4k.hprof');
+// The plain dump of test/fixtures/java/samples/SmallLeak.java, made from a real JVM once per run.
+let SAMPLE: string;
+beforeAll(async () => {
+  SAMPLE = (await heapSamples()).hprof;
+});
 const strip = (r: HeapReport): unknown => ({ ...toHeapReportJson(r), seconds: {} });
 const out = mkdtempSync(join(tmpdir(), 'medic-heap-dist-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -31,7 +36,8 @@ describe('worker threads', () => {
     // A worker, stream or handle left open by the failed analysis would keep this child process alive until the
     // timeout kills it.
     const bad = join(out, 'cut.hprof');
-    writeFileSync(bad, readFileSync(SAMPLE).subarray(0, 3_000_000));
+    const whole = readFileSync(SAMPLE);
+    writeFileSync(bad, whole.subarray(0, Math.floor(whole.length * 0.68)));
     const index = pathToFileURL(join(REPO, 'src/analyzers/hprof/index.ts')).href;
     const script = `import { analyzeHeapDump } from ${JSON.stringify(index)}; analyzeHeapDump(${JSON.stringify(bad)}, { threads: 3 }).then(() => console.log('analyzed'), (e) => console.log('refused: ' + e.name + ': ' + e.message));`;
     const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO, timeout: 60_000 });
@@ -62,6 +68,7 @@ describe('worker threads', () => {
     const script = `import(${JSON.stringify(pathToFileURL(js).href)}).then(async (m) => { const r = await m.analyzeHeapDumpInWorker(${JSON.stringify(SAMPLE)}, { threads: 2 }); console.log(JSON.stringify({ objects: r.summary.objects, suspect: r.leakSuspects[0].className })); })`;
     writeFileSync(join(out, 'run.mjs'), script);
     const { stdout } = await promisify(execFile)(process.execPath, [join(out, 'run.mjs')], { env: { ...process.env, NODE_OPTIONS: '' } });
-    expect(JSON.parse(stdout)).toEqual({ objects: 48503, suspect: 'class SmallLeak' });
+    const here = await analyzeHeapDump(SAMPLE);
+    expect(JSON.parse(stdout)).toEqual({ objects: here.summary.objects, suspect: 'class SmallLeak' });
   }, 120_000);
 });

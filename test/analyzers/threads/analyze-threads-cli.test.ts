@@ -1,11 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalyzeThreads } from '../../../src/cli/analyze-threads.js';
+import { threadSamples, type ThreadSamples } from '../../support/samples.js';
+import { jvmFacts } from './jvm-helpers.js';
 
-const SAMPLES = path.resolve(import.meta.dirname, '../../../../shared/samples');
-const sample = (f: string): string => path.join(SAMPLES, f);
+// Dumps of test/fixtures/java/samples/Deadlock.java, made from a real JVM once per run.
+let files: ThreadSamples;
+let text: ThreadSamples;
+beforeAll(async () => ({ files, text } = await threadSamples()));
 const scratch = mkdtempSync(path.join(tmpdir(), 'medic-cli-threads-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -18,11 +22,11 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
 
 describe('medic analyze threads', () => {
   it('prints the JSON contract for several dumps and a top -H file', async () => {
-    const r = await cli(sample('deadlock.jstack-l.txt'), sample('deadlock.jstack-l.plus10s.txt'), '--json', '--top', sample('deadlock.top-H.txt'));
+    const r = await cli(files.jstack, files.jstackLater, '--json', '--top', files.top);
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
     const json = JSON.parse(r.out) as Record<string, unknown>;
-    expect(json.threads).toBe(34);
+    expect(json.threads).toBe(jvmFacts(text.jstackLater).headers);
     expect((json.deadlocks as unknown[]).length).toBe(2);
     // Two dumps with cpu= measure the window itself; the single top -H sample is the weaker measure.
     expect((json.hotThreads as Array<{ name: string; source: string }>)[0]).toMatchObject({ name: 'cpu-burner', source: 'cpu-delta' });
@@ -31,11 +35,14 @@ describe('medic analyze threads', () => {
   });
 
   it('prints a readable summary without --json', async () => {
-    const r = await cli(sample('deadlock.jcmd-Thread.print-l.txt'));
+    const r = await cli(files.jcmd);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^Threads: 34: /);
+    expect(r.out).toMatch(new RegExp(`^Threads: ${jvmFacts(text.jcmd).headers}: `));
     expect(r.out).toContain('[CRITICAL] Deadlock: "worker-A" → "worker-B" → "worker-A"');
-    expect(r.out).toContain('"juc-1" waits for <0x000000069ec2db10>');
+    // The lock juc-1 parks on, as the JVM printed it in juc-1's stack.
+    const juc1 = text.jcmd.slice(text.jcmd.indexOf('"juc-1"'));
+    const lock = /parking to wait for {2}<(0x[0-9a-f]+)>/.exec(juc1)![1];
+    expect(r.out).toContain(`"juc-1" waits for <${lock}>`);
     expect(r.out).toContain('holder "hot-holder" TIMED_WAITING (sleeping)');
     expect(r.out).toContain('pool-1-thread-*: 4 threads, 4 idle');
     expect(r.out).toContain('CPU during the dumps: unknown (one dump only:');

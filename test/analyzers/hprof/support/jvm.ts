@@ -9,7 +9,6 @@ import { javaName } from './reference-heap.js';
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(here, '../../../..');
-export const SHARED = resolve(REPO, '../shared');
 export const FIXTURES = join(REPO, 'test/fixtures/java/heap');
 
 /** Real JVMs for the heap tests: compile the fixtures once, start shapes, dump them, kill them all at the end. */

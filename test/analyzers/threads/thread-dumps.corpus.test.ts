@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeThreadDumps, parseThreadDumps } from '../../../src/analyzers/threads/index.js';
+import { corpusPath } from '../../support/corpus.js';
+import { fuzzTruncations } from './fuzz-dumps.js';
 
-// Read in place from the shared corpus (never copied into the repository); repo root is three levels up.
-const CORPUS = path.resolve(import.meta.dirname, '../../../../shared/corpus/threads');
+// Read in place from the third-party corpus (never copied into the repository): `npm run test:corpus`.
+const CORPUS = corpusPath('threads');
 
 interface ManifestRow {
   file: string;
@@ -144,5 +146,12 @@ describe('the shared thread-dump corpus (JDK 1.5 to 25)', () => {
     const report = analyzeThreadDumps([{ name: 's', text: read('selenium-jstack-jdk17.txt') }]);
     expect(report.deadlocks).toEqual([]);
     expect(report.findings.some((f) => f.severity === 'critical')).toBe(false);
+  });
+});
+
+describe('damaged corpus dumps', () => {
+  it('never throws on 300 seeded truncations of JDK 8, 17 and 25 dumps with garbage inserted, and warns every time', () => {
+    const bases = ['mcnullty-jstack-l-jdk8-deadlock.txt', 'jthreaddump-jstack-l-jdk25-virtual-threads.txt', 'wilkinsona-jcmd-thread-print-jdk17-springboot-hang.txt'].map((f) => ({ name: f, text: read(f) }));
+    fuzzTruncations(bases, 300);
   });
 });

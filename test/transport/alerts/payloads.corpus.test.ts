@@ -1,9 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import express from 'express';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Alert, DeadLetterEntry } from '../../../src/core/alert.js';
+import type { Logger } from '../../../src/core/ports.js';
+import { createAlertsRouter } from '../../../src/transport/alerts/alerts-router.js';
 import { normalizeAlertmanager, normalizeDatadog, PayloadError } from '../../../src/transport/alerts/normalize.js';
+import { corpusPath } from '../../support/corpus.js';
 
-const CORPUS = new URL('../../../../shared/corpus/alerts/', import.meta.url);
-const load = (p: string): unknown => JSON.parse(readFileSync(new URL(p, CORPUS), 'utf8'));
+// Real payloads from other projects' tests and docs, read in place from the corpus: `npm run test:corpus`.
+const load = (p: string): unknown => JSON.parse(readFileSync(corpusPath('alerts', p), 'utf8'));
 const NOW = 1_700_000_000_000;
 
 describe('the real Alertmanager payloads of the corpus', () => {
@@ -97,5 +103,60 @@ describe('the real Datadog payloads of the corpus', () => {
   ])('refuses %s with a reason that says how to fix the template', (file, reason) => {
     expect(() => normalizeDatadog(load(file), NOW)).toThrow(PayloadError);
     expect(() => normalizeDatadog(load(file), NOW)).toThrow(reason);
+  });
+});
+
+describe('the alerts router on every corpus payload', () => {
+  const TOKEN = 'corpus-test-token-0123456789';
+  const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
+  let server: Server;
+  let base: string;
+  let enqueued: Alert[][];
+  let dead: DeadLetterEntry[];
+  beforeAll(async () => {
+    const app = express();
+    app.use(
+      '/alerts',
+      createAlertsRouter({
+        tokens: { alertmanager: TOKEN, datadog: TOKEN },
+        enqueue: async (a) => {
+          enqueued.push(a);
+          return { created: a.length, duplicates: 0 };
+        },
+        deadLetter: async (e) => void dead.push(e),
+        fetcher: async () => ({ status: 404, body: '' }),
+        clock: { now: () => NOW },
+        log: silent,
+      }),
+    );
+    await new Promise<void>((r) => {
+      server = app.listen(0, '127.0.0.1', () => r());
+    });
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  beforeEach(() => {
+    enqueued = [];
+    dead = [];
+  });
+
+  const files = (dir: string) => readdirSync(corpusPath('alerts', dir)).map((f) => [dir, f] as const);
+  it.each([...files('alertmanager'), ...files('datadog')])('%s/%s is accepted, or refused with a reason and dead-lettered', async (dir, file) => {
+    const body = readFileSync(corpusPath('alerts', dir, file), 'utf8');
+    const r = await fetch(`${base}/alerts/${dir}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body });
+    const answer = (await r.json()) as { accepted?: number; error?: string };
+    const refused = /malformed|freckle|http-capture/.test(file);
+    if (refused) {
+      expect(r.status).toBe(400);
+      expect(answer.error).toMatch(/status must be|no alert id/);
+      expect(dead).toHaveLength(1);
+      expect(dead[0]!.body).toBe(body);
+      expect(enqueued).toHaveLength(0);
+    } else {
+      expect(r.status).toBe(202);
+      expect(answer.accepted).toBeGreaterThan(0);
+      expect(enqueued.flat()).toHaveLength(answer.accepted!);
+      expect(dead).toHaveLength(0);
+    }
   });
 });
