@@ -1,18 +1,39 @@
 #!/usr/bin/env node
 import { pathToFileURL } from 'node:url';
-import type { CliIo } from './cli/run.js';
+import { USAGE_EXIT, type CliIo } from './cli/args.js';
 
-const HELP = `medic: the Webex chat-ops bot for JVM stacks on AWS
+const HELP = `usage: medic <command> [options]     (medic <command> --help for its options)
 
   medic run "<command text>" --as <email> [--json|--card]   run one chat command in this process
   medic analyze threads <file>... [--json] [--top <top-H>]   analyze JVM thread dumps
   medic analyze heap <file.hprof[.gz]> [--json]              analyze a JVM heap dump
   medic audit [--since 24h] [--env E] [--json]               the audit trail (requests, decisions, jobs)
   medic alerts dead-letters [--limit n] [--json]             alert payloads refused with 400, and why
-  medic ssm sync                                             install Medic's SSM documents in the AWS account
-  medic demo [port]                                          local Webex space + bot + Redis (npm run demo)
+  medic ssm sync [--prefix P] [--dir D]                      install Medic's SSM documents in the AWS account
+  medic demo [--port 8080]                                   local Webex space + bot + Redis (npm run demo)
 
+Exit code: 0 ok, 1 user error (bad arguments, bad command, not allowed), 2 internal error.
 Configuration comes from the environment (WEBEX_TOKEN, REDIS_URL, MEDIC_CONFIG, ...): see README.md.`;
+
+const GROUPS = {
+  analyze: { threads: 'analyze JVM thread dumps (jstack, jcmd Thread.print)', heap: 'analyze a JVM heap dump (HPROF, plain or gzip)' },
+  ssm: { sync: "install Medic's SSM documents in the AWS account" },
+  alerts: { 'dead-letters': 'alert payloads refused with 400, and why' },
+} as const;
+
+const isHelp = (a: string | undefined): boolean => a === '--help' || a === '-h';
+
+/** `medic analyze` and the like: the subcommands, on stdout for --help, with the mistake on stderr otherwise. */
+function groupUsage(io: CliIo, group: keyof typeof GROUPS, given: string | undefined): number {
+  const subs = Object.entries(GROUPS[group]).map(([name, what]) => `  medic ${group} ${name.padEnd(13)} ${what}`);
+  const text = `usage: medic ${group} <${Object.keys(GROUPS[group]).join('|')}> [options]\n\n${subs.join('\n')}\n`;
+  if (isHelp(given)) {
+    io.stdout(text);
+    return 0;
+  }
+  io.stderr(`medic ${group}: ${given === undefined ? 'say which one:' : `unknown subcommand \`${given}\`; the subcommands are`} ${Object.keys(GROUPS[group]).join(', ')}\n\n${text}`);
+  return USAGE_EXIT;
+}
 
 /** Dispatches a subcommand; each lives in src/cli/ and is loaded only when used (the heap analyzer is heavy). */
 export async function cli(argv: string[], io: CliIo): Promise<number> {
@@ -23,29 +44,29 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
     case 'analyze':
       if (sub === 'threads') return (await import('./cli/analyze-threads.js')).runAnalyzeThreads(rest, io);
       if (sub === 'heap') return (await import('./cli/analyze-heap.js')).runAnalyzeHeap(rest, io);
-      io.stderr(`medic analyze: say what to analyze: threads or heap\n`);
-      return 1;
+      return groupUsage(io, 'analyze', sub);
     case 'ssm':
       if (sub === 'sync') return (await import('./cli/ssm-sync.js')).runSsmSync(rest, io);
-      io.stderr('medic ssm: the only subcommand is `sync`\n');
-      return 1;
+      return groupUsage(io, 'ssm', sub);
     case 'alerts':
       if (sub === 'dead-letters') return (await import('./cli/dead-letters.js')).runDeadLetters(rest, io);
-      io.stderr('medic alerts: the only subcommand is `dead-letters`\n');
-      return 1;
+      return groupUsage(io, 'alerts', sub);
     case 'audit':
       return (await import('./cli/audit.js')).runAudit(argv.slice(1), io);
     case 'demo':
       return (await import('./cli/demo.js')).runDemo(argv.slice(1), io);
-    case undefined:
     case 'help':
     case '--help':
     case '-h':
+      if (cmd === 'help' && sub !== undefined) return cli([sub, '--help'], io);
       io.stdout(`${HELP}\n`);
-      return cmd === undefined ? 1 : 0;
+      return 0;
+    case undefined:
+      io.stderr(`medic: say which command to run\n\n${HELP}\n`);
+      return USAGE_EXIT;
     default:
-      io.stderr(`medic: unknown command \`${cmd}\`\n\n${HELP}\n`);
-      return 1;
+      io.stderr(`medic: ${cmd.startsWith('-') ? `unknown option ${cmd}` : `unknown command \`${cmd}\``}\n\n${HELP}\n`);
+      return USAGE_EXIT;
   }
 }
 

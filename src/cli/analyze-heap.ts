@@ -3,13 +3,15 @@ import { analyzeHeapDump } from '../analyzers/hprof/analyze-heap-dump.js';
 import { toHeapReportJson } from '../analyzers/hprof/heap-report-json.js';
 import { HeapDumpError, type HeapReport, type PathStep } from '../analyzers/hprof/types.js';
 import { formatBytes } from '../core/format.js';
+import { parseCliArgs, usageError, UsageError, type CliIo } from './args.js';
 
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+export type { CliIo } from './args.js';
 
-const USAGE = 'usage: medic analyze heap <file.hprof | file.hprof.gz> [--json]';
+const USAGE = `usage: medic analyze heap <file.hprof | file.hprof.gz> [--json]
+
+  <file>       a heap dump written by jcmd <pid> GC.heap_dump [-gz=1] or jmap -dump:format=b (plain or gzip)
+  --json       print the report as JSON instead of text
+  -h, --help   this help`;
 
 /**
  * `medic analyze heap <file> [--json]`: analyze a local heap dump. `args` are the words after `analyze heap` (a
@@ -17,20 +19,22 @@ const USAGE = 'usage: medic analyze heap <file.hprof | file.hprof.gz> [--json]';
  * dump) with a message that says what to do.
  */
 export async function runAnalyzeHeap(args: string[], io: CliIo): Promise<number> {
-  let rest = [...args];
-  if (rest[0] === 'analyze') rest = rest.slice(1);
-  if (rest[0] === 'heap') rest = rest.slice(1);
-  const json = rest.includes('--json');
-  const unknown = rest.filter((a) => a.startsWith('-') && a !== '--json');
-  const files = rest.filter((a) => !a.startsWith('-'));
-  if (unknown.length > 0) {
-    io.stderr(`unknown option ${unknown.join(', ')}\n${USAGE}\n`);
-    return 1;
+  let parsed;
+  try {
+    parsed = parseCliArgs(args, { json: { type: 'boolean' } });
+  } catch (e) {
+    if (e instanceof UsageError) return usageError(io, 'medic analyze heap', e.message, USAGE);
+    throw e;
   }
-  if (files.length !== 1) {
-    io.stderr(`${files.length === 0 ? 'no heap dump given' : 'give exactly one heap dump'}\n${USAGE}\n`);
-    return 1;
+  if (parsed.values.help) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
   }
+  const json = parsed.values.json ?? false;
+  let files = parsed.positionals;
+  if (files[0] === 'analyze') files = files.slice(1);
+  if (files[0] === 'heap') files = files.slice(1);
+  if (files.length !== 1) return usageError(io, 'medic analyze heap', files.length === 0 ? 'no heap dump given' : 'give exactly one heap dump', USAGE);
   const file = files[0];
   if (!existsSync(file) || !statSync(file).isFile()) {
     io.stderr(`${file}: no such file. Take a dump with \`jcmd <pid> GC.heap_dump -gz=1 /tmp/app.hprof.gz\` and pass its path.\n`);

@@ -1,11 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { analyzeThreadDumps, NoThreadDumpError, toThreadReportJson } from '../analyzers/threads/analyze-thread-dumps.js';
 import type { TextInput, ThreadReport } from '../analyzers/threads/types.js';
+import { parseCliArgs, usageError, UsageError, type CliIo } from './args.js';
 
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+export type { CliIo } from './args.js';
 
 export const ANALYZE_THREADS_USAGE = `usage: medic analyze threads <dump-file>... [--json] [--top <top-H-file>]
 
@@ -13,31 +11,29 @@ export const ANALYZE_THREADS_USAGE = `usage: medic analyze threads <dump-file>..
                 (text or JSON); give several files (taken 5-10 s apart, oldest first) to see hot and stuck threads
   --top <file>  output of top -H -b -n 1 -p <pid> taken with a dump, for CPU per thread (one --top per
                 dump, oldest first, measures CPU between them)
-  --json        print the report as JSON instead of text`;
+  --json        print the report as JSON instead of text
+  -h, --help    this help`;
 
 /**
  * `medic analyze threads <file>... [--json] [--top <file>]`. Returns the exit code: 0 on success, 1 for a user
  * error (bad arguments, unreadable file, no dump in the files), with a message that says what to do.
  */
 export async function runAnalyzeThreads(args: string[], io: CliIo): Promise<number> {
-  const files: string[] = [];
-  const topFiles: string[] = [];
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--json') json = true;
-    else if (a === '--help' || a === '-h') {
-      io.stdout(`${ANALYZE_THREADS_USAGE}\n`);
-      return 0;
-    } else if (a === '--top') {
-      const f = args[++i];
-      if (!f || f.startsWith('--')) return usageError(io, '--top needs a file: the output of top -H -b -n 1 -p <pid>');
-      topFiles.push(f);
-    } else if (a.startsWith('--top=')) topFiles.push(a.slice('--top='.length));
-    else if (a.startsWith('-') && a !== '-') return usageError(io, `unknown option ${a}`);
-    else files.push(a);
+  let parsed;
+  try {
+    parsed = parseCliArgs(args, { json: { type: 'boolean' }, top: { type: 'string', multiple: true } }, { needs: { top: 'a file: the output of top -H -b -n 1 -p <pid>' } });
+  } catch (e) {
+    if (e instanceof UsageError) return usage(io, e.message);
+    throw e;
   }
-  if (files.length === 0) return usageError(io, 'no dump file given');
+  if (parsed.values.help) {
+    io.stdout(`${ANALYZE_THREADS_USAGE}\n`);
+    return 0;
+  }
+  const files = parsed.positionals;
+  const topFiles = parsed.values.top ?? [];
+  const json = parsed.values.json ?? false;
+  if (files.length === 0) return usage(io, 'no dump file given');
 
   let inputs: TextInput[];
   let top: TextInput[];
@@ -64,9 +60,8 @@ export async function runAnalyzeThreads(args: string[], io: CliIo): Promise<numb
   return 0;
 }
 
-function usageError(io: CliIo, message: string): number {
-  io.stderr(`medic analyze threads: ${message}\n\n${ANALYZE_THREADS_USAGE}\n`);
-  return 1;
+function usage(io: CliIo, message: string): number {
+  return usageError(io, 'medic analyze threads', message, ANALYZE_THREADS_USAGE);
 }
 
 async function readInput(path: string): Promise<TextInput> {

@@ -14,40 +14,43 @@ import { systemClock } from '../core/ports.js';
 import type { CardMessage } from '../../cards/card-kit.js';
 import { createRunbookServices } from '../services.js';
 import { createLogger } from '../logger.js';
+import { parseCliArgs, usageError, UsageError } from './args.js';
+import type { CliIo } from './args.js';
 
-export interface CliIo {
-  stdout(s: string): void;
-  stderr(s: string): void;
-}
+export type { CliIo } from './args.js';
 
-const USAGE = 'usage: medic run "<command text>" --as <email> [--json | --card]';
+const USAGE = `usage: medic run "<command text>" --as <email> [--json | --card]
+
+  "<command text>"  one chat command, in quotes (e.g. "health demo"); \`medic run help --as <email>\` lists them
+  --as <email>      whose roles apply (the access: list of the config file)
+  --json            print the job result as JSON
+  --card            print the Adaptive Card Webex would get
+  -h, --help        this help
+Exit code: 0 ok, 1 user error (bad command, not allowed), 2 internal error.`;
 
 /**
  * `medic run`: one chat command through the same parsing, policy and runbook code, in this process (no Redis,
  * no Webex). Exit 0 on success, 1 on a user error (bad command, not allowed), 2 on an internal error.
  */
 export async function runCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let text: string | undefined;
-  let email: string | undefined;
-  let format: 'text' | 'json' | 'card' = 'text';
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--as') email = args[++i];
-    else if (a === '--json') format = 'json';
-    else if (a === '--card') format = 'card';
-    else if (a.startsWith('--')) {
-      io.stderr(`unknown option ${a}\n${USAGE}\n`);
-      return 1;
-    } else if (text === undefined) text = a;
-    else {
-      io.stderr(`put the command text in quotes: medic run "${args.slice(i - 1).join(' ')}"\n${USAGE}\n`);
-      return 1;
-    }
+  let parsed;
+  try {
+    parsed = parseCliArgs(args, { as: { type: 'string' }, json: { type: 'boolean' }, card: { type: 'boolean' } }, { needs: { as: 'an email address' } });
+  } catch (e) {
+    if (e instanceof UsageError) return usageError(io, 'medic run', e.message, USAGE);
+    throw e;
   }
-  if (!text || !email) {
-    io.stderr(`${USAGE}\n`);
-    return 1;
+  if (parsed.values.help) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
   }
+  const [text, ...extra] = parsed.positionals;
+  const email = parsed.values.as;
+  if (extra.length > 0) return usageError(io, 'medic run', `put the command text in quotes: medic run "${parsed.positionals.join(' ')}"`, USAGE);
+  if (parsed.values.json && parsed.values.card) return usageError(io, 'medic run', 'choose one of --json and --card', USAGE);
+  const format: 'text' | 'json' | 'card' = parsed.values.json ? 'json' : parsed.values.card ? 'card' : 'text';
+  if (!text) return usageError(io, 'medic run', 'no command text given', USAGE);
+  if (!email) return usageError(io, 'medic run', 'say who is asking with --as <email>', USAGE);
   try {
     // The CLI is a worker-side tool: it needs no Webex token.
     const config = loadConfig({ ...env, MEDIC_ROLE: 'worker' });
