@@ -98,7 +98,7 @@ describe('medic ssm sync', () => {
       expect(await runSsmSync([], io)).toBe(0);
       expect(out.join('')).toBe(`${names.map((d) => `unchanged ${d} (default version 1)\n`).join('')}${n} ${plural} in eu-west-1, 0 changed.\n`);
       expect(await runSsmSync(['--bogus'], io)).toBe(1);
-      expect(err.join('')).toMatch(/unknown argument "--bogus"/);
+      expect(err.join('')).toMatch(/unknown option --bogus/);
       expect(server.documents.get('Medic-HealthCheck')!.versions[0]!.content).toBe(await readFile(join(REAL_DOCUMENTS_DIR, 'Medic-HealthCheck.yaml'), 'utf8'));
     } finally {
       process.env = saved;
