@@ -111,7 +111,10 @@ beforeAll(async () => {
   sleepQuery = sleeper.query('select pg_sleep(600) /* report 42 */').catch((e: unknown) => e);
 
   await until('the seeded sessions to reach their states for over a second', async () => {
-    const [i, b, s] = await Promise.all([activity(idlePid), activity(blockedPid), activity(sleepPid)]);
+    // One after the other: a pg client runs one query at a time (queuing them is deprecated, removed in pg@9).
+    const i = await activity(idlePid);
+    const b = await activity(blockedPid);
+    const s = await activity(sleepPid);
     return i?.state === 'idle in transaction' && i.sec > 1.2 && b?.wait_event_type === 'Lock' && b.sec > 1.2 && s?.state === 'active' && s.sec > 1.2;
   });
 });
