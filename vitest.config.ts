@@ -19,6 +19,6 @@ export default defineConfig({
     ...shared,
     include: ['test/**/*.test.ts'],
     exclude: ['test/**/*.corpus.test.ts', '**/node_modules/**'],
-    globalSetup: ['test/support/stale-attach-sockets.ts', 'test/support/samples-dir.ts'],
+    globalSetup: ['test/support/stale-attach-sockets.ts', 'test/support/samples-dir.ts', 'test/support/kafka-jars.ts'],
   },
 });
