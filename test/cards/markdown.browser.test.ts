@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalCard } from '../../cards/approval-card.js';
@@ -28,10 +26,10 @@ import type { JvmTargetInfo } from '../../src/core/kinds/jvm.js';
 import { resolvePgThresholds } from '../../src/core/pg-port.js';
 import { createLocalSpace, type LocalSpace } from '../../src/local-space/local-space.js';
 import { healthyReadings, success } from '../analyzers/health/fixtures.js';
-import { SHARED } from '../analyzers/hprof/support/jvm.js';
 import { healthySnapshot, session } from '../analyzers/pg/snapshot-fixture.js';
 import { cardText } from '../support/adaptive-card.js';
 import { launchBrowser } from '../support/browser.js';
+import { heapSamples, threadSamples, type ThreadSamples } from '../support/samples.js';
 
 // What a person sees: every card builder's output for realistic data, drawn by the local space page with
 // Microsoft's `adaptivecards` renderer and the page's markdown, read back as the rendered text. Values that merely
@@ -48,16 +46,13 @@ let space: LocalSpace;
 let browser: Browser;
 let page: Page;
 let heap: HeapReport;
+/** Two jstack dumps of test/fixtures/java/samples/Deadlock.java, made from a real JVM once per run. */
+let dumps: ThreadSamples;
 const pageErrors: string[] = [];
-
-function threadDump(): string {
-  const read = (f: string): string => readFileSync(join(SHARED, 'samples', f), 'latin1');
-  return read('deadlock.jstack-l.txt');
-}
 
 function cards(hostile = false): Array<[string, CardMessage]> {
   const extra = hostile ? ` ${HOSTILE.join(' ')}` : '';
-  const threads = analyzeThreadDumps([{ name: 'deadlock.jstack-l.txt', text: threadDump() }, { name: 'deadlock.jstack-l.plus10s.txt', text: readFileSync(join(SHARED, 'samples/deadlock.jstack-l.plus10s.txt'), 'latin1') }]);
+  const threads = analyzeThreadDumps([{ name: 'deadlock.jstack-l.txt', text: dumps.jstack }, { name: 'deadlock.jstack-l.later.txt', text: dumps.jstackLater }]);
   const T = resolvePgThresholds();
   const snap = healthySnapshot({
     topQueries: null,
@@ -99,7 +94,8 @@ function cards(hostile = false): Array<[string, CardMessage]> {
 }
 
 beforeAll(async () => {
-  heap = await analyzeHeapDump(join(SHARED, 'samples/small-leak-4k.hprof'));
+  dumps = (await threadSamples()).text;
+  heap = await analyzeHeapDump((await heapSamples()).hprof);
   space = await createLocalSpace();
   browser = await launchBrowser();
   page = await browser.newPage();

@@ -164,7 +164,7 @@ describe('the alerts router', () => {
     });
 
     it('opens each endpoint only to its own source\'s token: the datadog token cannot post to /alerts/alertmanager', async () => {
-      const body = readFileSync(new URL('alertmanager/zulip-fixture-alert-firing.json', CORPUS), 'utf8');
+      const body = JSON.stringify(alertmanager);
       const r = await post('/alertmanager', body, { authorization: `Bearer ${TOKENS.datadog}` });
       expect(r.status).toBe(401);
       expect(((await r.json()) as { error: string }).error).toBe('missing or wrong Authorization: Bearer <the alertmanager alert token>');
