@@ -46,6 +46,18 @@ async function inProcess(args: string[]): Promise<Omit<Outcome, 'pid'>> {
   return { code, out, err };
 }
 
+/**
+ * Whether a process of the group `pgid` is still alive once given 10 s to go: tsx's esbuild service leaves a moment
+ * after node exits (it sees its stdin close), so a check right at exit would race it.
+ */
+async function groupLeftAlive(pgid: number): Promise<boolean> {
+  for (let waited = 0; waited < 10_000; waited += 100) {
+    if (!groupAlive(pgid)) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return groupAlive(pgid);
+}
+
 /** True while any process of the group `pgid` is alive. */
 function groupAlive(pgid: number): boolean {
   try {
@@ -136,7 +148,7 @@ describe('medic demo on a taken port', () => {
     expect(r.err).toContain(`MEDIC_DEMO_PORT=${port + 1}`);
     expect(r.out).not.toContain('Medic demo is running');
     // The process ended by itself (nothing kept it alive) and no process it started (redis-server, java) is left.
-    expect(groupAlive(r.pid)).toBe(false);
+    expect(await groupLeftAlive(r.pid)).toBe(false);
     // The port is still the other program's.
     expect(taken.listening).toBe(true);
   });
