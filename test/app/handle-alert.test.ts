@@ -27,7 +27,7 @@ describe('route configuration', () => {
   it('the sample config parses, and its runbooks are known commands', () => {
     const { file, problems } = parseConfigFile(readFileSync(SAMPLE, 'utf8'), 'medic.sample.yaml');
     expect(problems).toEqual([]);
-    expect(file!.routes.map((r) => r.name)).toEqual(['app-health', 'jvm-oom', 'jvm-heap', 'disk-high', 'kafka-under-replicated', 'prod-catch-all']);
+    expect(file!.routes.map((r) => r.name)).toEqual(['app-health', 'jvm-oom', 'jvm-heap', 'disk-staging', 'disk-high', 'kafka-under-replicated', 'prod-catch-all']);
     expect(file!.routes.find((r) => r.name === 'kafka-under-replicated')!.mode).toBe('notify');
     expect(checkRoutes(file!.routes, COMMANDS, file!.environments)).toEqual([]);
   });
