@@ -14,7 +14,7 @@ export interface TestFilesystems {
   cleanup(): void;
 }
 
-export function makeFilesystems(ext4Mb = 64, tmpfsMb = 16): TestFilesystems {
+export function makeFilesystems(ext4Mb = 64, tmpfsMb = 16, inodes?: number): TestFilesystems {
   const root = mkdtempSync('/tmp/medic-disk-');
   const image = join(root, 'ext4.img');
   const ext4 = join(root, 'ext4');
@@ -22,7 +22,7 @@ export function makeFilesystems(ext4Mb = 64, tmpfsMb = 16): TestFilesystems {
   mkdirSync(ext4);
   mkdirSync(tmpfs);
   execFileSync('truncate', ['-s', `${ext4Mb}M`, image]);
-  execFileSync('mkfs.ext4', ['-q', '-F', '-m', '0', image]);
+  execFileSync('mkfs.ext4', ['-q', '-F', '-m', '0', ...(inodes ? ['-N', String(inodes)] : []), image]);
   execFileSync('mount', ['-o', 'loop', image, ext4]);
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${tmpfsMb}m`, 'tmpfs', tmpfs]);
   return {
