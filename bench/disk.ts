@@ -5,7 +5,7 @@
  * stop at the budget and say it is partial); and the host's responsiveness meanwhile: the latency of a 4 KB
  * write + fsync on /tmp every 100 ms, before and during the scans. Needs root (mount). Figures, never assertions.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { InventorySchema } from '../src/core/inventory.js';
 import { createLocalExecutor } from '../src/executors/local.js';
@@ -35,6 +35,7 @@ function probe(): { stop(): { n: number; p50: number; p99: number; max: number }
   return {
     stop() {
       clearInterval(t);
+      rmSync(f, { force: true });
       const v = [...lat].sort((a, b) => a - b);
       const q = (x: number) => v[Math.min(v.length - 1, Math.floor(x * v.length))] ?? 0;
       return { n: v.length, p50: q(0.5), p99: q(0.99), max: v[v.length - 1] ?? 0 };
