@@ -25,7 +25,10 @@ export function approvalCard(rec: ApprovalRecord, recentRuns: Array<{ jobId: str
       ['Approval', rec.id],
     ]),
     heading('What will run'),
-    mono(plain(clip(JSON.stringify(params, null, 1), 1500))),
+    // In words when Medic looked the target up before asking (db cancel/kill); the parameters otherwise.
+    ...(rec.preview
+      ? [facts(rec.preview.facts.map(([k, v]): [string, string] => [k, plain(clip(v, 400))])), ...rec.preview.notes.map((n) => text(plain(clip(n, 500)), { size: 'Small', isSubtle: true }))]
+      : [mono(plain(clip(JSON.stringify(params, null, 1), 1500)))]),
   ];
   if (rec.why) body.push(text(`⚠️ ${plain(clip(rec.why, 500))}`, { color: 'Warning' }));
   if (recentRuns.length) {

@@ -121,7 +121,9 @@ function sessionButtons(env: string, db: string, sessions: PgSession[]): CardEle
         type: 'Column',
         width: 'stretch',
         items: [
-          text(`pid ${s.pid} · ${formatSeconds(s.durationSec)} · ${plain(s.user ?? '?')} · ${plain(s.application || '-')} · ${s.client ?? 'hidden'}${s.waitEventType ? ` · wait ${s.waitEventType}/${s.waitEvent ?? '?'}` : ''}`, { size: 'Small', weight: 'Bolder' }),
+          text(s.hidden
+            ? `pid ${s.pid} · ${plain(s.user ?? '?')} · ${plain(s.application || '-')} · state and query hidden from Medic's role`
+            : `pid ${s.pid} · ${formatSeconds(s.durationSec)} · ${plain(s.user ?? '?')} · ${plain(s.application || '-')} · ${s.client ?? 'hidden'}${s.waitEventType ? ` · wait ${s.waitEventType}/${s.waitEvent ?? '?'}` : ''}`, { size: 'Small', weight: 'Bolder' }),
           { ...mono(clip(s.query, 160)), spacing: 'None' },
         ],
       },
@@ -190,21 +192,39 @@ function size(body: CardElement[]): number {
   return Buffer.byteLength(JSON.stringify(adaptiveCard(body)));
 }
 
-/** `db cancel` / `db kill` result: what was signalled and whether it really stopped. */
+/**
+ * `db cancel` / `db kill` result: what was signalled, whether it verifiably stopped, and whether the sessions it
+ * blocked are free now (or still blocked, by whom). Nothing here is inferred from the signal's return value.
+ */
 function dbSignalCard(result: DbCancelResult | DbKillResult, meta: ResultMeta): CardMessage {
   const o = result.outcome;
   const verb = result.kind === 'db.cancel' ? 'cancel' : 'kill';
-  const severity: Severity = o.stopped ? 'ok' : o.signalled ? 'warn' : 'critical';
-  const headline = `${severityIcon(severity)} db ${verb} ${result.env}/${result.db} pid ${result.pid}: ${o.stopped ? 'done' : o.signalled ? 'signalled, still running' : 'not done'}`;
+  const stillBlocked = o.waiters.filter((w) => w.blockedByAfter !== null && w.blockedByAfter.length > 0);
+  const severity: Severity = o.stopped ? (stillBlocked.length ? 'warn' : 'ok') : o.signalled ? 'warn' : 'critical';
+  const state = o.stopped ? (stillBlocked.length ? `done, but ${stillBlocked.length} session${stillBlocked.length === 1 ? ' is' : 's are'} still blocked` : 'done') : o.signalled ? 'signalled, still running' : 'not done';
+  const headline = `${severityIcon(severity)} db ${verb} ${result.env}/${result.db} pid ${result.pid}: ${state}`;
   const body: CardElement[] = [...title(headline), severityLine(severity, plain(o.detail))];
+  if (o.hint) body.push(text(`What to do instead: ${o.hint}`, { wrap: true }));
   if (o.before) {
-    body.push(facts([
+    const rows: Array<[string, string]> = [
       ['Session', `pid ${o.before.pid} · ${o.before.user ?? '?'} · ${o.before.application || '-'} · ${o.before.client ?? 'hidden'}`],
-      ['Was', `${o.before.state ?? '?'} for ${formatSeconds(o.before.durationSec)}`],
-    ]), mono(clip(o.before.query, 300)));
+      ['Was', o.before.hidden ? "state hidden from Medic's role" : `${o.before.state ?? '?'} for ${formatSeconds(o.before.durationSec)}`],
+    ];
+    if (o.after !== undefined) rows.push(['Now', o.after === null ? 'ended' : `${o.after.state ?? '?'}`]);
+    body.push(facts(rows), mono(clip(o.before.query, 300)));
   }
+  const waiterLines = o.waiters.map((w) => `pid ${w.pid} (${plain(w.user ?? '?')}, ${plain(w.application || '-')}): ${waiterState(w.blockedByAfter, o.pid)}`);
+  if (waiterLines.length) body.push(heading(`Sessions pid ${o.pid} blocked, looked at again`), text(waiterLines.join('\n'), { size: 'Small' }));
+  else if (o.signalled) body.push(text(`pid ${o.pid} blocked no other session when Medic looked before the signal.`, { size: 'Small', isSubtle: true }));
   body.push(text(`Job ${meta.jobId}, asked by ${meta.requestedBy}.`, { isSubtle: true, size: 'Small' }));
-  return { card: adaptiveCard(body), text: fallbackText(`${headline}\n${o.detail}`) };
+  const fallback = [headline, o.detail, ...(o.hint ? [o.hint] : []), ...o.waiters.map((w) => `pid ${w.pid}: ${waiterState(w.blockedByAfter, o.pid)}`)].join('\n');
+  return { card: adaptiveCard(body), text: fallbackText(fallback) };
+}
+
+function waiterState(after: number[] | null, signalled: number): string {
+  if (after === null) return 'has ended';
+  if (after.length === 0) return 'no longer blocked';
+  return `still blocked by pid ${after.join(', ')}${after.includes(signalled) ? ` (pid ${signalled} still blocks it)` : ''}`;
 }
 
 export function dbCancelCard(result: DbCancelResult, meta: ResultMeta): CardMessage {

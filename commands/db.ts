@@ -76,7 +76,7 @@ function signalCommand(verb: 'cancel' | 'kill') {
   return defineCommand({
     name: `db ${verb}`,
     summary: verb === 'cancel'
-      ? 'Cancels the running statement of a PostgreSQL backend (pg_cancel_backend); the session stays. Needs approval.'
+      ? 'Cancels the running statement of a PostgreSQL backend (pg_cancel_backend); the session stays. A session idle in transaction runs no statement: end it with `db kill`. Needs approval.'
       : 'Terminates a PostgreSQL backend (pg_terminate_backend): its transaction rolls back and the client is disconnected. Needs approval.',
     examples: [`db ${verb} acme-prod/main 12345 because runaway report query`],
     minRole: 'operator',

@@ -19,6 +19,7 @@ import type { ChatPort, Logger } from './core/ports.js';
 import { systemClock } from './core/ports.js';
 import type { RunbookServices } from './core/runbook.js';
 import { createRunbookServices } from './services.js';
+import { createPreflight } from './runbooks/index.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type MedicMetrics } from './metrics.js';
 import { createMedicQueues, createQueuePorts, enqueueInbound, indexJobInRoom, type MedicQueues } from './queue/queues.js';
@@ -98,6 +99,8 @@ export async function startMedic(config: MedicConfig, overrides: MedicOverrides 
   };
   const services: RunbookServices = createRunbookServices(process.env, { executor: overrides.executor, thresholds: config.file.thresholds });
   services.diskHistory = createRedisDiskHistory(producer, env.MEDIC_QUEUE_PREFIX);
+  // Pre-approval lookups (db cancel/kill: does the backend exist, what does it run) use this process's services.
+  appDeps.preflight = createPreflight({ inventory: config.file.environments, services, clock: systemClock });
   services.followUp = createFollowUpPort({ runbooks: queues.runbooks, analysis: analysisQueue }, (jobId, data) => indexJobInRoom(producer, env.MEDIC_QUEUE_PREFIX, jobId, data));
 
   const workers: Worker[] = [];

@@ -1,6 +1,7 @@
 import type { Command } from '../../commands/command.js';
 import type { ApprovalStore, AuditLog, BudgetStore, JobControl, Scheduler } from '../core/approval.js';
 import type { Clock, Logger, ReplyQueue, RunbookQueue } from '../core/ports.js';
+import type { PreflightPort } from '../core/runbook.js';
 import type { AccessConfig } from './access.js';
 
 /** Approval and budget settings from the config file. */
@@ -24,4 +25,9 @@ export interface AppDeps {
   scheduler: Scheduler;
   clock: Clock;
   log: Logger;
+  /**
+   * Read-only look at a request's target before approval (does the PostgreSQL backend exist, what does it run):
+   * refuses what cannot work and describes the rest for the approval card. Absent: no pre-approval lookups.
+   */
+  preflight?: PreflightPort;
 }

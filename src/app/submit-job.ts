@@ -6,6 +6,7 @@ import type { ApprovalRecord, BudgetRule } from '../core/approval.js';
 import { PermissionError, UserError } from '../core/errors.js';
 import { actorLabel, hasRole, type Actor, type ReplyTo, type Role } from '../core/identity.js';
 import { isProd } from '../core/inventory.js';
+import type { RequestPreview } from '../core/runbook.js';
 import { holdersOf, roleOf, spaceAllows } from './access.js';
 import type { AppDeps } from './app-deps.js';
 import { jobIdFor } from './job-id.js';
@@ -80,8 +81,12 @@ export async function submitJob(req: SubmitRequest, deps: AppDeps): Promise<Subm
   const who = actorId(req.actor);
   const base = { actor: who, env: plan.env, roomId: req.replyTo?.roomId };
   await deps.audit.append({ ...base, at: deps.clock.now(), type: 'request', detail: req.origin.slice(0, 300) });
+  let preview: RequestPreview | undefined;
   try {
     if (req.actor.type === 'person') authorize(req.actor.email, req.command, plan, req.replyTo, deps);
+    // Before anyone is asked to approve: is there anything to act on (a `db kill` of a pid that does not exist
+    // is refused here), and what is it, in words for the approval card.
+    preview = await deps.preflight?.(plan.request);
   } catch (e) {
     await deps.audit.append({ ...base, at: deps.clock.now(), type: 'refused', detail: (e as Error).message });
     throw e;
@@ -89,12 +94,12 @@ export async function submitJob(req: SubmitRequest, deps: AppDeps): Promise<Subm
   const jobId = jobIdFor(req.sourceId);
   const rules = budgetRules(plan, deps);
   if (plan.risk !== 'read' || req.mode === 'approval') {
-    return requestApproval(req, deps, jobId);
+    return requestApproval(req, deps, jobId, undefined, [], preview);
   }
   if (rules.length) {
     const spent = await deps.budgets.consume(rules, { jobId, at: deps.clock.now() });
     if (!spent.ok) {
-      return requestApproval(req, deps, jobId, `Budget spent: ${spent.rule.label}. A person must approve this run.`, spent.recent);
+      return requestApproval(req, deps, jobId, `Budget spent: ${spent.rule.label}. A person must approve this run.`, spent.recent, preview);
     }
   }
   return enqueue(req, deps, jobId);
@@ -118,7 +123,7 @@ async function enqueue(req: SubmitRequest, deps: AppDeps, jobId: string): Promis
 }
 
 /** Posts the approval card in the thread and schedules the expiry. Idempotent per source event. */
-async function requestApproval(req: SubmitRequest, deps: AppDeps, jobId: string, why?: string, recent: Array<{ jobId: string; at: number }> = []): Promise<SubmitOutcome> {
+async function requestApproval(req: SubmitRequest, deps: AppDeps, jobId: string, why?: string, recent: Array<{ jobId: string; at: number }> = [], preview?: RequestPreview): Promise<SubmitOutcome> {
   const { plan } = req;
   const approvalId = jobIdFor(req.sourceId, 'ap');
   if (await deps.approvals.get(approvalId)) return { status: 'approval', approvalId, created: false };
@@ -143,6 +148,7 @@ async function requestApproval(req: SubmitRequest, deps: AppDeps, jobId: string,
     expiresAt: now + deps.policy.expiryMinutes * 60_000,
     ...(req.reason ? { reason: req.reason } : {}),
     ...(why ? { why } : {}),
+    ...(preview ? { preview } : {}),
   };
   await deps.approvals.create(rec);
   await deps.scheduler.expireApprovalAt(approvalId, rec.expiresAt);

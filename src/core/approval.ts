@@ -1,5 +1,6 @@
 import type { Role, Risk } from './identity.js';
 import type { RunbookJobData } from './jobs.js';
+import type { RequestPreview } from './runbook.js';
 
 /** A risky request waiting for a second person. Lives in Redis, so it survives restarts of the bot. */
 export interface ApprovalRecord {
@@ -32,6 +33,8 @@ export interface ApprovalRecord {
   decisionNote?: string;
   /** Why an approval was needed beyond the risk, e.g. an exhausted budget. */
   why?: string;
+  /** What Medic looked up before asking (the backend a `db kill` would end...), shown in words on the card. */
+  preview?: RequestPreview;
 }
 
 export type DecisionOutcome =

@@ -50,10 +50,22 @@ export interface PgSession {
   /** Truncated, literals masked. */
   query: string;
   backendType: string | null;
+  /**
+   * True when pg_stat_activity hid this session's state, times, wait event, client and query from Medic's role
+   * (another role's session, no pg_monitor): pid, user and application are then all Medic knows.
+   */
+  hidden?: boolean;
+  /** When the current (or last) statement started, ISO; null when hidden or never ran one. */
+  queryStart?: string | null;
 }
 
 export interface PgBlockedSession extends PgSession {
   blockedBy: number[];
+  /**
+   * Seconds this session has waited for its lock: pg_locks.waitstart (PostgreSQL 14+, visible without pg_monitor),
+   * else since its statement started; null when neither is visible to Medic's role.
+   */
+  waitSec: number | null;
 }
 
 export interface PgConnectionSource {
@@ -244,21 +256,60 @@ export interface PgSnapshot {
   };
 }
 
+/** One backend as `db cancel` / `db kill` see it before acting (the approval card shows it, the signal re-reads it). */
+export interface PgBackendView {
+  /** current_database() of the connection. */
+  database: string;
+  /** host:port, never credentials. */
+  endpoint: string;
+  session: PgSession;
+  /** Whether it runs a statement now (state `active`); null when its state is hidden from Medic's role. */
+  runningStatement: boolean | null;
+  /** pids this backend waits for (pg_blocking_pids). */
+  blockedBy: number[];
+  /** Sessions waiting for a lock this backend holds or waits ahead of. */
+  blocks: PgBlockedSession[];
+  /** Set when Medic will not signal it (its own session, another Medic session). */
+  refusal?: string;
+}
+
+/** A session that waited on the signalled backend, looked at again after the signal. */
+export interface PgWaiterOutcome {
+  pid: number;
+  user: string | null;
+  application: string | null;
+  /** The pids it waited for before the signal. */
+  blockedByBefore: number[];
+  /** The pids it waits for after the signal: [] when no longer blocked, null when the session has ended. */
+  blockedByAfter: number[] | null;
+}
+
 /** The outcome of `db cancel` / `db kill`. */
 export interface PgSignalOutcome {
   pid: number;
-  /** What pg_cancel_backend / pg_terminate_backend returned. */
+  /** What pg_cancel_backend / pg_terminate_backend returned (false when Medic refused to send it). */
   signalled: boolean;
-  /** Whether the statement (cancel) or the session (kill) is gone when Medic looked again. */
+  /**
+   * Verified: the statement (cancel: the session left state `active` or started another statement) or the session
+   * (kill: gone from pg_stat_activity) is gone when Medic looked again. Never set from the signal's return value.
+   */
   stopped: boolean;
   /** The session as it was before the signal (null when no such backend was in this database). */
   before: PgSession | null;
+  /** The session after the signal (null when it has ended; absent when Medic did not signal). */
+  after?: PgSession | null;
+  /** Sessions that were blocked by this backend before the signal, re-checked after it. */
+  waiters: PgWaiterOutcome[];
   detail: string;
+  /** What to do instead, when nothing was done (e.g. `db kill` for a session with no running statement). */
+  hint?: string;
 }
 
 /** The PostgreSQL client part, implemented by src/executors/pg.ts. */
 export interface PgClient {
   collect(conn: PgConnection, opts: PgCollectOptions): Promise<PgSnapshot>;
+  /** The backend `pid` in this database, or null when there is none (read-only; used before approval). */
+  inspect(conn: PgConnection, pid: number, opts?: { connectTimeoutMs?: number }): Promise<PgBackendView | null>;
   cancel(conn: PgConnection, pid: number, opts?: { connectTimeoutMs?: number }): Promise<PgSignalOutcome>;
   terminate(conn: PgConnection, pid: number, opts?: { connectTimeoutMs?: number }): Promise<PgSignalOutcome>;
 }

@@ -55,3 +55,30 @@ export interface RunbookContext {
 }
 
 export type Runbook<K extends JobKind> = (request: JobRequestOf<K>, ctx: RunbookContext) => Promise<JobResultOf<K>>;
+
+/**
+ * What Medic looked up about a request before asking anyone to approve it, in words for the approval card
+ * (never the raw job data). Only what Medic read goes here; what it could not read is said in `notes`.
+ */
+export interface RequestPreview {
+  /** Label and value, e.g. ["Database", "acme-prod/main (app on db1:5432)"]. */
+  facts: Array<[string, string]>;
+  /** Sentences under the facts: what the action will do, what Medic could not check. */
+  notes: string[];
+}
+
+export interface PreflightContext {
+  inventory: Inventory;
+  services: RunbookServices;
+  clock: Clock;
+  signal?: AbortSignal;
+}
+
+/**
+ * A read-only look at the target before approval (does the backend exist, what does it run, whom does it block).
+ * Throws a UserError when there is nothing to act on, so no approval is asked for a request that cannot work.
+ */
+export type Preflight<K extends JobKind> = (request: JobRequestOf<K>, ctx: PreflightContext) => Promise<RequestPreview>;
+
+/** The app's side of the preflights: undefined for kinds that have none. Wired by main.ts. */
+export type PreflightPort = (request: JobRequest, signal?: AbortSignal) => Promise<RequestPreview | undefined>;

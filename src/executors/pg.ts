@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { UserError, errorMessage } from '../core/errors.js';
+import { cancelWouldNotAct, formatSeconds } from '../core/kinds/db.js';
 import type {
+  PgBackendView,
   PgBlockedSession,
   PgBloatRow,
   PgClient,
@@ -11,6 +13,7 @@ import type {
   PgSession,
   PgSignalOutcome,
   PgSnapshot,
+  PgWaiterOutcome,
   PgWraparoundRow,
 } from '../core/pg-port.js';
 
@@ -69,8 +72,25 @@ where a.state like 'idle in transaction%' and a.pid <> pg_backend_pid()
 order by duration_sec desc
 limit 50`;
 
-/** Blocked sessions and the sessions blocking them (roots of the chains are blockers that are not blocked). */
-export const BLOCKING_SQL = `
+/**
+ * How long a blocked session has waited for its lock. pg_locks is readable by every role and has `waitstart` since
+ * PostgreSQL 14, so a role without pg_monitor still sees other roles' waits; before 14 (or in the instant before
+ * waitstart is set) the start of the statement is the best bound, and it is hidden for other roles' sessions.
+ */
+function waitSecSql(versionNum: number): string {
+  const waitStart = versionNum >= 140000 ? '(select min(l.waitstart) from pg_locks l where l.pid = a.pid and not l.granted)' : 'null::timestamptz';
+  return `extract(epoch from now() - coalesce(${waitStart}, case when a.state = 'active' then a.query_start end))::float8`;
+}
+
+/** pg_stat_activity shows this text in `query` (and nulls the rest) for sessions the role may not inspect. */
+const HIDDEN = `a.query = '<insufficient privilege>'`;
+
+/**
+ * Blocked sessions and the sessions blocking them (roots of the chains are blockers that are not blocked).
+ * pg_blocking_pids and pg_locks need no privilege: who waits for whom is complete for every role.
+ */
+export function blockingSql(versionNum: number): string {
+  return `
 with blocked as (
   select pid, pg_blocking_pids(pid) as blocked_by from pg_stat_activity where cardinality(pg_blocking_pids(pid)) > 0
 ), involved as (
@@ -78,10 +98,12 @@ with blocked as (
 )
 select ${SESSION_COLUMNS},
   extract(epoch from now() - coalesce(a.query_start, a.state_change))::float8 as duration_sec,
-  coalesce(b.blocked_by, '{}'::int[]) as blocked_by
+  coalesce(b.blocked_by, '{}'::int[]) as blocked_by, ${HIDDEN} as hidden, a.query_start,
+  case when b.pid is not null then ${waitSecSql(versionNum)} end as wait_sec
 from involved i join pg_stat_activity a on a.pid = i.pid left join blocked b on b.pid = a.pid
-order by cardinality(coalesce(b.blocked_by, '{}'::int[])) = 0 desc, duration_sec desc
+order by cardinality(coalesce(b.blocked_by, '{}'::int[])) = 0 desc, duration_sec desc nulls last
 limit 100`;
+}
 
 /**
  * Client backends grouped like PgHero's connection_sources, with the totals over all groups. Without pg_monitor,
@@ -347,11 +369,32 @@ select slot_name as name, slot_type as type, active,
 from pg_replication_slots
 order by active, retained_bytes desc nulls last, 1`;
 
+/**
+ * One backend of this database for `db cancel` / `db kill`. duration_sec: since its statement started while it runs
+ * one, else since its state changed (how long it has been idle, or idle in transaction).
+ */
 export const SESSION_SQL = `
-select ${SESSION_COLUMNS}, extract(epoch from now() - coalesce(a.query_start, a.state_change))::float8 as duration_sec,
-  a.query_start
+select ${SESSION_COLUMNS},
+  extract(epoch from now() - coalesce(case when a.state <> 'active' then a.state_change end, a.query_start, a.state_change))::float8 as duration_sec,
+  a.query_start, ${HIDDEN} as hidden, pg_blocking_pids(a.pid) as blocked_by
 from pg_stat_activity a
 where a.pid = $1 and a.datname = current_database()`;
+
+/** The sessions waiting on backend $1 (directly: it is in their pg_blocking_pids). */
+export function waitersSql(versionNum: number): string {
+  return `
+select ${SESSION_COLUMNS},
+  extract(epoch from now() - coalesce(a.query_start, a.state_change))::float8 as duration_sec,
+  a.query_start, ${HIDDEN} as hidden, pg_blocking_pids(a.pid) as blocked_by, ${waitSecSql(versionNum)} as wait_sec
+from pg_stat_activity a
+where $1 = any(pg_blocking_pids(a.pid))
+order by a.pid
+limit 50`;
+}
+
+/** After a signal: what each former waiter waits for now (a missing row: the session has ended). $1 = pids. */
+export const WAITERS_AFTER_SQL = `
+select a.pid, pg_blocking_pids(a.pid) as blocked_by from pg_stat_activity a where a.pid = any($1::int[])`;
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -380,6 +423,7 @@ interface Session {
 export function createPgExecutor(options: PgExecutorOptions = {}): PgClient {
   return {
     collect: (conn, opts) => collect(conn, opts, options),
+    inspect: (conn, pid, opts) => inspect(conn, pid, options, opts?.connectTimeoutMs ?? 5000),
     cancel: (conn, pid, opts) => signalBackend(conn, pid, 'cancel', options, opts?.connectTimeoutMs ?? 5000),
     terminate: (conn, pid, opts) => signalBackend(conn, pid, 'terminate', options, opts?.connectTimeoutMs ?? 5000),
   };
@@ -491,7 +535,6 @@ async function collect(conn: PgConnection, opts: PgCollectOptions, options: PgEx
       notices.push(
         { section: 'longRunning', incomplete: true, message: `Role ${user} lacks pg_monitor: pg_stat_activity hides other roles' state, durations, wait events, client addresses and query text, so long-running queries are checked only for ${user}'s own sessions (${grant}).` },
         { section: 'idleInTransaction', incomplete: true, message: `Sessions idle in transaction of other roles are invisible to ${user} (no pg_monitor).` },
-        { section: 'blocking', incomplete: true, message: `Blocking chains show other roles' sessions without their query text (no pg_monitor).` },
         { section: 'connections', incomplete: false, message: `Connection counts are complete, but client addresses of other roles' sessions are hidden (no pg_monitor).` },
         { section: 'tableBloat', incomplete: true, message: `Bloat estimates need pg_stats rows, which ${user} sees only for columns it may read; other tables are left out (no pg_monitor).` },
         { section: 'indexBloat', incomplete: true, message: `Index bloat estimates are likewise limited to tables whose columns ${user} may read (no pg_monitor).` },
@@ -503,7 +546,18 @@ async function collect(conn: PgConnection, opts: PgCollectOptions, options: PgEx
     const n = opts.topN;
     const longRunning = await check('longRunning', 'Long-running queries', LONG_RUNNING_SQL, [opts.longQuerySec], (r) => r.map(toSession), []);
     const idleInTransaction = await check('idleInTransaction', 'Sessions idle in transaction', IDLE_IN_TRANSACTION_SQL, [opts.idleInTransactionSec], (r) => r.map(toSession), []);
-    const blockRows = await check('blocking', 'Blocking chains', BLOCKING_SQL, [], (r) => r.map((row): PgBlockedSession => ({ ...toSession(row), blockedBy: (row.blocked_by as number[] | null) ?? [] })), []);
+    const blockRows = await check('blocking', 'Blocking chains', blockingSql(versionNum), [], (r) => r.map(toBlocked), []);
+    // Who waits for whom is visible to every role; say exactly which sessions' details were not.
+    const hiddenPids = blockRows.filter((b) => b.hidden).map((b) => b.pid);
+    const noWait = blockRows.filter((b) => b.blockedBy.length > 0 && b.waitSec === null).map((b) => b.pid);
+    if (hiddenPids.length || noWait.length) {
+      const parts = [
+        `${user} sees which sessions wait for which (pg_blocking_pids)${versionNum >= 140000 ? ' and how long each has waited (pg_locks)' : ''}`,
+        hiddenPids.length ? `but not the state, query text or client of pid ${hiddenPids.join(', ')} (other roles' sessions)` : '',
+        noWait.length ? `${hiddenPids.length ? 'nor' : 'but not'} how long pid ${noWait.join(', ')} ${noWait.length === 1 ? 'has' : 'have'} waited, so ${noWait.length === 1 ? 'it is' : 'they are'} reported whatever the wait` : '',
+      ].filter(Boolean);
+      notices.push({ section: 'blocking', incomplete: noWait.length > 0, message: `${parts.join(', ')}${pgMonitor ? '.' : ` (no pg_monitor: GRANT pg_monitor TO ${user}).`}` });
+    }
     const connections = await check(
       'connections',
       'Connections',
@@ -624,47 +678,115 @@ async function collect(conn: PgConnection, opts: PgCollectOptions, options: PgEx
   }
 }
 
+/** Reads one backend: the session, what it waits for, who waits for it, and whether Medic may signal it. */
+async function inspectBackend(s: Session, conn: PgConnection, pid: number): Promise<PgBackendView | null> {
+  const [own] = await run(s, `select pg_backend_pid() as pid, current_database() as db, current_setting('server_version_num')::int as version_num`);
+  const database = String(own?.db);
+  const versionNum = Number(own?.version_num);
+  const [row] = await run(s, SESSION_SQL, [pid]);
+  if (!row) return null;
+  const session = toSession(row);
+  const blocks = (await run(s, waitersSql(versionNum), [pid])).map(toBlocked);
+  const view: PgBackendView = {
+    database,
+    endpoint: endpointOf(conn.url),
+    session,
+    runningStatement: session.hidden ? null : RUNNING_STATES.has(session.state ?? ''),
+    blockedBy: (row.blocked_by as number[] | null) ?? [],
+    blocks,
+  };
+  if (Number(own?.pid) === pid) view.refusal = `pid ${pid} is Medic's own session; refusing to signal it.`;
+  else if (session.application === MEDIC_APPLICATION_NAME) view.refusal = `pid ${pid} is a Medic session (application_name ${MEDIC_APPLICATION_NAME}); refusing to signal it.`;
+  return view;
+}
+
+/** States in which a backend is executing a statement that pg_cancel_backend can interrupt. */
+const RUNNING_STATES = new Set(['active', 'fastpath function call']);
+
+async function inspect(conn: PgConnection, pid: number, options: PgExecutorOptions, connectTimeoutMs: number): Promise<PgBackendView | null> {
+  const client = await connect(conn, connectTimeoutMs, options);
+  try {
+    return await inspectBackend({ client, statements: 0, queries: 0 }, conn, pid);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 async function signalBackend(conn: PgConnection, pid: number, mode: 'cancel' | 'terminate', options: PgExecutorOptions, connectTimeoutMs: number): Promise<PgSignalOutcome> {
   const client = await connect(conn, connectTimeoutMs, options);
   const s: Session = { client, statements: 0, queries: 0 };
   const waitMs = options.signalWaitMs ?? 5000;
+  const deadline = Date.now() + waitMs;
   try {
-    const [own] = await run(s, 'select pg_backend_pid() as pid, current_database() as db, current_setting(\'server_version_num\')::int as version_num');
-    const db = String(own?.db);
-    const refuse = (before: PgSession | null, detail: string): PgSignalOutcome => ({ pid, signalled: false, stopped: false, before, detail });
-    if (Number(own?.pid) === pid) return refuse(null, `pid ${pid} is Medic's own session; refusing to signal it.`);
-    const [row] = await run(s, SESSION_SQL, [pid]);
-    if (!row) return refuse(null, `No session with pid ${pid} in database ${db}; it may already have ended.`);
-    const before = toSession(row);
-    if (before.application === MEDIC_APPLICATION_NAME) return refuse(before, `pid ${pid} is a Medic session (application_name ${MEDIC_APPLICATION_NAME}); refusing to signal it.`);
-    const startedBefore = row.query_start instanceof Date ? row.query_start.getTime() : null;
+    const refuse = (before: PgSession | null, detail: string, hint?: string): PgSignalOutcome => ({ pid, signalled: false, stopped: false, before, waiters: [], detail, ...(hint ? { hint } : {}) });
+    const view = await inspectBackend(s, conn, pid);
+    if (!view) {
+      const [db] = await run(s, 'select current_database() as db');
+      return refuse(null, `No session with pid ${pid} in database ${String(db?.db)}; it may already have ended.`, `Type \`db health ${conn.label}\` to list its sessions.`);
+    }
+    const before = view.session;
+    if (view.refusal) return refuse(before, view.refusal);
+    if (mode === 'cancel') {
+      // pg_cancel_backend interrupts a running statement and nothing else: on a session that is idle (in
+      // transaction) it returns true and changes nothing, so Medic does not send it and says what would help.
+      const idle = cancelWouldNotAct(view, conn.label);
+      if (idle) return refuse(before, idle.detail, idle.hint);
+    }
+    const startedBefore = before.queryStart ?? null;
+    const versionNum = Number((await run(s, `select current_setting('server_version_num')::int as v`))[0]?.v);
     let signalled: boolean;
     try {
-      const sql = mode === 'cancel' ? 'select pg_cancel_backend($1) as ok' : Number(own?.version_num) >= 140000 ? `select pg_terminate_backend($1, ${Math.trunc(waitMs)}) as ok` : 'select pg_terminate_backend($1) as ok';
+      const sql = mode === 'cancel' ? 'select pg_cancel_backend($1) as ok' : versionNum >= 140000 ? `select pg_terminate_backend($1, ${Math.trunc(waitMs)}) as ok` : 'select pg_terminate_backend($1) as ok';
       const [r] = await run(s, sql, [pid]);
       signalled = r?.ok === true;
     } catch (e) {
       return refuse(before, `PostgreSQL refused: ${errorMessage(e)}.`);
     }
-    if (!signalled) return { pid, signalled, stopped: false, before, detail: `PostgreSQL did not signal pid ${pid} (it may have just ended, or it is not a client backend).` };
+    const waitersBefore = view.blocks;
+    if (!signalled) return { pid, signalled, stopped: false, before, waiters: [], detail: `PostgreSQL did not signal pid ${pid} (it may have just ended, or it is not a client backend).` };
     // The signal is asynchronous: look again until the statement (cancel) or the session (terminate) is gone.
-    const deadline = Date.now() + waitMs;
+    // A cancelled statement leaves state `active`; a statement that still reads `active` with another start time
+    // is a new one, so the cancelled one is gone too.
     for (;;) {
-      const [now] = await run(s, SESSION_SQL, [pid]);
-      const stopped = mode === 'terminate'
-        ? !now
-        : !now || now.state !== 'active' || (now.query_start instanceof Date ? now.query_start.getTime() : null) !== startedBefore;
+      const [row] = await run(s, SESSION_SQL, [pid]);
+      const now = row ? toSession(row) : null;
+      const stopped = mode === 'terminate' ? !now : !now || !RUNNING_STATES.has(now.state ?? '') || (now.queryStart ?? null) !== startedBefore;
       if (stopped) {
-        const detail = mode === 'terminate' ? `Session ${pid} was terminated.` : now ? `The statement of pid ${pid} was cancelled; the session is now ${String(now.state)}.` : `The statement of pid ${pid} was cancelled and the session has ended.`;
-        return { pid, signalled, stopped: true, before, detail };
+        const detail = mode === 'terminate'
+          ? `Session ${pid} was terminated${before.state?.startsWith('idle in transaction') || before.xactSec !== null ? '; its open transaction was rolled back' : ''}.`
+          : now
+            ? `The statement of pid ${pid} was cancelled (it had run ${formatSeconds(before.durationSec)}); the session is now ${now.state ?? 'in an unknown state'}${now.state === 'idle in transaction (aborted)' ? ': its transaction failed and waits for the client to roll it back' : ''}.`
+            : `The statement of pid ${pid} was cancelled and the session has ended.`;
+        const waiters = await recheckWaiters(s, pid, waitersBefore, deadline);
+        return { pid, signalled, stopped: true, before, after: now, waiters, detail };
       }
       if (Date.now() >= deadline) {
-        return { pid, signalled, stopped: false, before, detail: `pid ${pid} was signalled but is still ${mode === 'cancel' ? 'running its statement' : 'connected'} after ${Math.round(waitMs / 1000)} s (it may be in an uninterruptible wait).` };
+        const waiters = await recheckWaiters(s, pid, waitersBefore, Date.now());
+        return { pid, signalled, stopped: false, before, after: now, waiters, detail: `pid ${pid} was signalled but is still ${mode === 'cancel' ? 'running the same statement' : 'connected'} after ${Math.round(waitMs / 1000)} s (it may be in an uninterruptible wait).` };
       }
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The sessions that waited on `pid`, looked at again. Lock release follows the end of the statement or session
+ * by a moment, so this polls (until `deadline`) while any of them still lists `pid`; what it reports is what it saw
+ * last: still blocked (and by whom), free, or ended.
+ */
+async function recheckWaiters(s: Session, pid: number, before: PgBlockedSession[], deadline: number): Promise<PgWaiterOutcome[]> {
+  if (before.length === 0) return [];
+  const pids = before.map((b) => b.pid);
+  for (;;) {
+    const rows = await run(s, WAITERS_AFTER_SQL, [pids]);
+    const now = new Map(rows.map((r) => [Number(r.pid), (r.blocked_by as number[] | null) ?? []]));
+    const settled = [...now.values()].every((by) => !by.includes(pid));
+    if (settled || Date.now() >= deadline) {
+      return before.map((b) => ({ pid: b.pid, user: b.user, application: b.application, blockedByBefore: b.blockedBy, blockedByAfter: now.get(b.pid) ?? null }));
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -683,7 +805,13 @@ function toSession(row: Row): PgSession {
     waitEvent: str(row.wait_event),
     query: maskQuery(String(row.query ?? ''), 1000),
     backendType: str(row.backend_type),
+    ...(row.hidden === true ? { hidden: true } : {}),
+    ...('query_start' in row ? { queryStart: iso(row.query_start) } : {}),
   };
+}
+
+function toBlocked(row: Row): PgBlockedSession {
+  return { ...toSession(row), blockedBy: (row.blocked_by as number[] | null) ?? [], waitSec: numOrNull(row.wait_sec) };
 }
 
 function toBloat(row: Row): PgBloatRow {

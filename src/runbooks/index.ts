@@ -1,7 +1,7 @@
-import type { JobKind } from '../core/jobs.js';
-import type { Runbook } from '../core/runbook.js';
+import type { JobKind, JobRequest } from '../core/jobs.js';
+import type { Preflight, PreflightContext, PreflightPort, Runbook } from '../core/runbook.js';
 import { runDbHealth } from './db/db-health.js';
-import { runDbCancel, runDbKill } from './db/db-signal.js';
+import { previewDbCancel, previewDbKill, runDbCancel, runDbKill } from './db/db-signal.js';
 import { runPing } from './system/ping.js';
 import { runHealthCheck } from './health/health-check.js';
 import { runJvmThreads } from './jvm/threads.js';
@@ -25,3 +25,17 @@ export const RUNBOOKS: { [K in JobKind]: Runbook<K> } = {
   'disk.check': runDiskCheck,
   'disk.cleanup': runDiskCleanup,
 };
+
+/** Read-only checks run before an approval is asked for (kinds without one go straight to approval). */
+export const PREFLIGHTS: { [K in JobKind]?: Preflight<K> } = {
+  'db.cancel': previewDbCancel,
+  'db.kill': previewDbKill,
+};
+
+/** The app's preflight port over PREFLIGHTS, with this process's services (main.ts wires it). */
+export function createPreflight(ctx: Omit<PreflightContext, 'signal'>): PreflightPort {
+  return async (request: JobRequest, signal?: AbortSignal) => {
+    const check = PREFLIGHTS[request.kind] as Preflight<typeof request.kind> | undefined;
+    return check ? check(request as never, { ...ctx, ...(signal ? { signal } : {}) }) : undefined;
+  };
+}

@@ -92,6 +92,21 @@ describe('the cards of the spine are valid Adaptive Cards 1.3 within Webex limit
     expectValidCard(audit);
   });
 
+  it('the approval card says in words what Medic looked up, instead of the raw job data, when there is a preview', () => {
+    const preview = {
+      facts: [['Database', 'acme-prod/main: database app on db1:5432'], ['Backend', 'pid 42, user app, application checkout_svc'], ['Blocks', 'pid 77 (app, billing), waiting 40 s']] as Array<[string, string]>,
+      notes: ['As Medic read it at 04:00:00 UTC.'],
+    };
+    const data = { ...approval.data, request: { kind: 'db.kill' as const, env: 'acme-prod', db: 'main', pid: 42 } };
+    const c = approvalCard({ ...approval, data, preview });
+    expectValidCard(c);
+    const t = cardText(c.card);
+    expect(t).toContain('What will run\nDatabase: acme-prod/main: database app on db1:5432\nBackend: pid 42, user app, application checkout');
+    expect(t).toContain('Blocks: pid 77 (app, billing), waiting 40 s');
+    expect(t).toContain('As Medic read it at 04:00:00 UTC.');
+    expect(t).not.toContain('"pid"');
+  });
+
   it('the approval card shows exactly what runs, who asked, why, expiry, and carries the hash on both buttons', () => {
     const c = approvalCard(approval, [{ jobId: 'r-old', at: now - 3600_000 }]);
     expectValidCard(c);

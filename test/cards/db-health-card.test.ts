@@ -30,8 +30,8 @@ function sickSnapshot(): PgSnapshot {
   return healthySnapshot({
     longRunning: long,
     idleInTransaction: many(20, (i) => session(2000 + i, { state: 'idle in transaction', durationSec: 900 })),
-    blocked: many(10, (i) => ({ ...session(3000 + i, { durationSec: 120, waitEventType: 'Lock', waitEvent: 'tuple' }), blockedBy: [2000] })),
-    blockers: [{ ...session(2000, { state: 'idle in transaction' }), blockedBy: [] }],
+    blocked: many(10, (i) => ({ ...session(3000 + i, { durationSec: 120, waitEventType: 'Lock', waitEvent: 'tuple' }), blockedBy: [2000], waitSec: 110 })),
+    blockers: [{ ...session(2000, { state: 'idle in transaction' }), blockedBy: [], waitSec: null }],
     connections: { total: 97, max: 100, reservedSuperuser: 3, bySource: many(50, (i) => ({ database: 'app', user: 'app', application: `svc-${i}`, client: `10.0.0.${i}`, count: 2 })) },
     cacheHit: { table: 0.8, index: 0.9 },
     vacuum: many(10, (i) => ({ schema: 'public', table: `t${i}`, liveTuples: 1000, deadTuples: 9000, deadRatio: 0.9, lastVacuum: null, lastAutovacuum: null, lastAnalyze: null, lastAutoanalyze: null, autovacuumEnabled: false })),
@@ -106,15 +106,47 @@ describe('dbHealthCard', () => {
 
 describe('db cancel / kill cards', () => {
   it('shows a cancel that worked and the session it hit', () => {
-    const msg = dbCancelCard({ kind: 'db.cancel', env: 'acme-prod', db: 'main', pid: 7, summary: 's', outcome: { pid: 7, signalled: true, stopped: true, before: session(7, { query: 'select pg_sleep(?)' }), detail: 'The statement of pid 7 was cancelled; the session is now idle.' } }, META);
+    const msg = dbCancelCard({ kind: 'db.cancel', env: 'acme-prod', db: 'main', pid: 7, summary: 's', outcome: { pid: 7, signalled: true, stopped: true, before: session(7, { query: 'select pg_sleep(?)' }), waiters: [], detail: 'The statement of pid 7 was cancelled; the session is now idle.' } }, META);
     expectValidCard(msg);
     const text = cardText(msg.card);
     expect(text).toContain('✅ db cancel acme-prod/main pid 7: done');
     expect(text).toContain('select pg_sleep(?)');
   });
 
+  it('shows a refused cancel of an idle session as not done, with db kill as what to do instead', () => {
+    const before = session(7, { state: 'idle in transaction', durationSec: 46, query: 'update t set v = ?' });
+    const msg = dbCancelCard({ kind: 'db.cancel', env: 'acme-prod', db: 'main', pid: 7, summary: 's', outcome: { pid: 7, signalled: false, stopped: false, before, waiters: [], detail: 'pid 7 runs no statement: it has been idle in transaction for 46 s. pg_cancel_backend would do nothing.', hint: '`db kill acme-prod/main 7` ends the session (needs an approver).' } }, META);
+    expectValidCard(msg);
+    const text = cardText(msg.card);
+    expect(text).toContain('🛑 db cancel acme-prod/main pid 7: not done');
+    expect(text).toContain('What to do instead: `db kill acme-prod/main 7` ends the session');
+    expect(text).not.toContain('blocked no other session');
+    expect(msg.text).toContain('db kill acme-prod/main 7');
+  });
+
+  it('says for each session the backend blocked whether it is free, still blocked (by whom) or gone', () => {
+    const outcome = {
+      pid: 7, signalled: true, stopped: true, before: session(7), after: session(7, { state: 'idle in transaction (aborted)' }), detail: 'The statement of pid 7 was cancelled.',
+      waiters: [
+        { pid: 8, user: 'app', application: 'api', blockedByBefore: [7], blockedByAfter: [] },
+        { pid: 9, user: 'app', application: 'batch', blockedByBefore: [6, 7], blockedByAfter: [6] },
+        { pid: 10, user: 'app', application: 'api', blockedByBefore: [7], blockedByAfter: [7] },
+        { pid: 11, user: 'app', application: 'api', blockedByBefore: [7], blockedByAfter: null },
+      ],
+    };
+    const msg = dbCancelCard({ kind: 'db.cancel', env: 'acme-prod', db: 'main', pid: 7, summary: 's', outcome }, META);
+    expectValidCard(msg);
+    const text = cardText(msg.card);
+    expect(text).toContain('⚠️ db cancel acme-prod/main pid 7: done, but 2 sessions are still blocked');
+    expect(text).toContain('Now: idle in transaction (aborted)');
+    expect(text).toContain('pid 8 (app, api): no longer blocked');
+    expect(text).toContain('pid 9 (app, batch): still blocked by pid 6');
+    expect(text).toContain('pid 10 (app, api): still blocked by pid 7 (pid 7 still blocks it)');
+    expect(text).toContain('pid 11 (app, api): has ended');
+  });
+
   it('shows a refused kill as not done', () => {
-    const msg = dbKillCard({ kind: 'db.kill', env: 'acme-prod', db: 'main', pid: 9, summary: 's', outcome: { pid: 9, signalled: false, stopped: false, before: null, detail: "pid 9 is Medic's own session; refusing to signal it." } }, META);
+    const msg = dbKillCard({ kind: 'db.kill', env: 'acme-prod', db: 'main', pid: 9, summary: 's', outcome: { pid: 9, signalled: false, stopped: false, before: null, waiters: [], detail: "pid 9 is Medic's own session; refusing to signal it." } }, META);
     expectValidCard(msg);
     expect(cardText(msg.card)).toContain('🛑 db kill acme-prod/main pid 9: not done');
     expect(msg.text).toContain("Medic's own session");

@@ -5,6 +5,8 @@ import { gradePgSnapshot } from '../../src/analyzers/pg/grade-pg-health.js';
 import { UserError } from '../../src/core/errors.js';
 import { resolvePgThresholds, type PgCollectOptions, type PgSnapshot } from '../../src/core/pg-port.js';
 import { createPgExecutor, maskQuery, topQueriesSql } from '../../src/executors/pg.js';
+import { dbCancelCard } from '../../cards/db-health-card.js';
+import { cardText } from '../support/adaptive-card.js';
 
 /**
  * Against the machine's real PostgreSQL: a scratch database per run with the classic problems seeded (70 % deleted
@@ -240,6 +242,23 @@ describe('what a role without pg_monitor can see', () => {
     expect(by('idle-in-transaction').status).toBe('unknown');
     expect(by('table-bloat').status).toBe('unknown');
     expect(by('long-running').details.join(' ')).toContain('pg_monitor');
+    // Who waits for whom and for how long is visible without pg_monitor (pg_blocking_pids, pg_locks.waitstart):
+    // the lock wait is a finding, which says exactly what was hidden, not "No session blocked (incomplete)".
+    const waiting = snap.blocked.find((x) => x.pid === blockedPid)!;
+    expect(waiting).toMatchObject({ blockedBy: [idlePid], hidden: true, application: 'client-globex', user: 'postgres' });
+    expect(waiting.waitSec).toBeGreaterThan(1);
+    expect(waiting.waitSec).toBeLessThanOrEqual((await activity(blockedPid))!.sec + 1);
+    expect(snap.blockers.find((x) => x.pid === idlePid)).toMatchObject({ hidden: true, application: 'client-acme' });
+    const blocking = gradePgSnapshot(snap, resolvePgThresholds({ blockedWarnSec: 1 })).find((c) => c.id === 'blocking')!;
+    expect(blocking.status).toBe('warn');
+    expect(blocking.title).toMatch(/blocked \(longest wait \d+ s\); root blocker/);
+    expect(blocking.pids).toContain(idlePid);
+    const visibility = blocking.details[0]!;
+    expect(visibility).toContain(`${NOMON} sees which sessions wait for which (pg_blocking_pids) and how long each has waited (pg_locks)`);
+    expect(visibility).toMatch(new RegExp(`but not the state, query text or client of pid [0-9, ]*\\b${idlePid}\\b`));
+    expect(visibility).toContain(`GRANT pg_monitor TO ${NOMON}`);
+    expect(blocking.details).toContainEqual(expect.stringMatching(new RegExp(`^pid ${blockedPid} \\(client-globex, waiting \\d+ s\\) is blocked by pid ${idlePid}: query hidden`)));
+    expect(blocking.details).toContainEqual(`root blocker pid ${idlePid} (postgres, client-acme): state and query hidden from Medic`);
     // Counts stay right; client addresses of other roles are hidden, not guessed.
     const acme = snap.connections.bySource.filter((s) => s.database === DB && s.application === 'client-acme');
     expect(acme).toEqual([{ database: DB, user: 'postgres', application: 'client-acme', client: null, count: 1 }]);
@@ -316,13 +335,69 @@ describe('cancel and terminate', () => {
     // The refused session is still there (activity() is undefined once a backend is gone).
     expect(await activity(medicPid)).toMatchObject({ sec: expect.any(Number) });
     const missing = await executor.cancel(conn(), 2147483000);
-    expect(missing).toMatchObject({ signalled: false, before: null });
+    expect(missing).toMatchObject({ signalled: false, before: null, hint: 'Type `db health test/main` to list its sessions.' });
     expect(missing.detail).toMatch(new RegExp(`No session with pid 2147483000 in database ${DB}`));
+  });
+
+  it('looks a backend up before approval: what it runs, since when, and whom it blocks', async () => {
+    const view = (await executor.inspect(conn(), idlePid))!;
+    expect(view).toMatchObject({ database: DB, endpoint: '127.0.0.1:5432', runningStatement: false, blockedBy: [] });
+    expect(view.session).toMatchObject({ pid: idlePid, user: 'postgres', application: 'client-acme', state: 'idle in transaction', query: 'update app.locks set v = v + ? where id = ?' });
+    expect(Date.parse(view.session.queryStart!)).toBeLessThan(Date.now());
+    expect(view.session.durationSec).toBeGreaterThan(1);
+    expect(view.blocks.map((b) => [b.pid, b.blockedBy])).toEqual([[blockedPid, [idlePid]]]);
+    expect(view.blocks[0]!.waitSec).toBeGreaterThan(1);
+    expect(view.refusal).toBeUndefined();
+    expect((await executor.inspect(conn(), sleepPid))!.runningStatement).toBe(true);
+    expect(await executor.inspect(conn(), 2147483000)).toBeNull();
+  });
+
+  it('does not cancel a session idle in transaction: no statement to cancel, it says so and suggests db kill', async () => {
+    const outcome = await executor.cancel(conn(), idlePid);
+    expect(outcome).toMatchObject({ pid: idlePid, signalled: false, stopped: false, waiters: [] });
+    expect(outcome.detail).toMatch(new RegExp(`^pid ${idlePid} runs no statement: it has been idle in transaction for \\d+ s; its open transaction keeps its locks and blocks pid ${blockedPid}\\. pg_cancel_backend would do nothing\\.$`));
+    expect(outcome.hint).toContain(`\`db kill test/main ${idlePid}\``);
+    // Nothing changed: the blocker still idles in its transaction and the blocked session still waits.
+    expect((await activity(idlePid))?.state).toBe('idle in transaction');
+    expect((await activity(blockedPid))?.wait_event_type).toBe('Lock');
+  });
+
+  it('cancels a statement and re-checks the sessions it blocked: still blocked, and by whom', async () => {
+    const setup = await open(dbUrl(), 'medic-test-gate');
+    await setup.query('create table app.gate (id int)');
+    const holder = await open(dbUrl(), 'client-holder');
+    const holderPid = await pid(holder);
+    await holder.query('begin; lock table app.gate in share mode');
+    const runner = await open(dbUrl(), 'client-runner');
+    const runnerPid = await pid(runner);
+    await runner.query('begin; lock table app.gate in share mode');
+    const running = runner.query('select pg_sleep(600)').catch((e: unknown) => e);
+    const writer = await open(dbUrl(), 'client-writer');
+    const writerPid = await pid(writer);
+    const written = writer.query('insert into app.gate values (1)').catch((e: unknown) => e);
+    await until('the writer to wait on both share locks', async () => {
+      const r = await admin.query('select pg_blocking_pids($1) as by from pg_stat_activity where pid = $1', [writerPid]);
+      return (r.rows[0]?.by as number[] | undefined)?.length === 2 && (await activity(runnerPid))?.state === 'active';
+    });
+
+    const outcome = await executor.cancel(conn(), runnerPid);
+    expect(outcome).toMatchObject({ pid: runnerPid, signalled: true, stopped: true });
+    expect(((await running) as { code?: string }).code).toBe('57014');
+    // The cancelled statement aborted the runner's transaction, which released its lock; the holder's remains.
+    expect(outcome.after).toMatchObject({ state: 'idle in transaction (aborted)' });
+    expect(outcome.waiters).toEqual([{ pid: writerPid, user: 'postgres', application: 'client-writer', blockedByBefore: [holderPid, runnerPid].sort((a, b) => a - b), blockedByAfter: [holderPid] }]);
+    const card = dbCancelCard({ kind: 'db.cancel', env: 'test', db: 'main', pid: runnerPid, outcome, summary: outcome.detail }, { jobId: 'j1', requestedBy: 'sre@example.com', env: 'test', now: Date.now() });
+    expect(cardText(card.card)).toContain(`pid ${writerPid} (postgres, client-writer): still blocked by pid ${holderPid}`);
+    expect(cardText(card.card)).toContain('done, but 1 session is still blocked');
+
+    await holder.query('rollback');
+    expect(((await written) as { rowCount?: number }).rowCount).toBe(1);
+    await runner.query('rollback');
   });
 
   it('cancels the pg_sleep statement: the query fails as cancelled and the session stays', async () => {
     const outcome = await executor.cancel(conn(), sleepPid);
-    expect(outcome).toMatchObject({ pid: sleepPid, signalled: true, stopped: true });
+    expect(outcome).toMatchObject({ pid: sleepPid, signalled: true, stopped: true, waiters: [], after: { state: 'idle' } });
     expect(outcome.before).toMatchObject({ application: 'client-globex', state: 'active', query: 'select pg_sleep(?) /* report ? */' });
     const err = (await sleepQuery) as { code?: string };
     expect(err.code).toBe('57014');
@@ -331,7 +406,10 @@ describe('cancel and terminate', () => {
 
   it('terminates the idle-in-transaction blocker, which releases the blocked session', async () => {
     const outcome = await executor.terminate(conn(), idlePid);
-    expect(outcome).toMatchObject({ pid: idlePid, signalled: true, stopped: true });
+    expect(outcome).toMatchObject({ pid: idlePid, signalled: true, stopped: true, after: null });
+    expect(outcome.detail).toBe(`Session ${idlePid} was terminated; its open transaction was rolled back.`);
+    // Re-checked after the signal: the session it blocked no longer waits (null would mean it had ended).
+    expect(outcome.waiters).toEqual([{ pid: blockedPid, user: 'postgres', application: 'client-globex', blockedByBefore: [idlePid], blockedByAfter: [] }]);
     expect(outcome.before?.state).toBe('idle in transaction');
     expect(await activity(idlePid)).toBeUndefined();
     const released = (await blockedQuery) as { rowCount?: number };

@@ -57,7 +57,7 @@ function snapshotTables(s: PgSnapshot): string[] {
   };
   section('Long-running queries', ['pid', 'duration', 'user', 'application', 'client', 'wait', 'query'], s.longRunning.map((x) => [String(x.pid), formatSeconds(x.durationSec), x.user ?? '?', x.application ?? '', x.client ?? 'hidden', x.waitEventType ? `${x.waitEventType}/${x.waitEvent}` : '', x.query]));
   section('Idle in transaction', ['pid', 'idle', 'transaction', 'user', 'application', 'last query'], s.idleInTransaction.map((x) => [String(x.pid), formatSeconds(x.durationSec), x.xactSec === null ? '' : formatSeconds(x.xactSec), x.user ?? '?', x.application ?? '', x.query]));
-  section('Blocked sessions', ['pid', 'blocked by', 'waiting', 'application', 'query'], s.blocked.map((x) => [String(x.pid), x.blockedBy.join(','), formatSeconds(x.durationSec), x.application ?? '', x.query]));
+  section('Blocked sessions', ['pid', 'blocked by', 'waiting', 'application', 'query'], s.blocked.map((x) => [String(x.pid), x.blockedBy.join(','), x.waitSec === null ? 'hidden' : formatSeconds(x.waitSec), x.application ?? '', x.hidden ? '(hidden)' : x.query]));
   section('Connections by client', ['count', 'database', 'user', 'application', 'client'], s.connections.bySource.map((x) => [String(x.count), x.database ?? '', x.user ?? '', x.application ?? '', x.client ?? 'hidden']));
   section('Biggest tables', ['table', 'total', 'table', 'indexes', 'toast', 'rows (est.)'], s.tables.map((x) => [`${x.schema}.${x.table}`, formatBytes(x.totalBytes), formatBytes(x.tableBytes), formatBytes(x.indexBytes), formatBytes(x.toastBytes), String(Math.round(x.estimatedRows))]));
   section('Schemas by size', ['schema', 'size'], s.schemas.map((x) => [x.name, formatBytes(x.bytes)]));

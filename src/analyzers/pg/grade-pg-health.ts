@@ -52,17 +52,28 @@ export function gradePgSnapshot(snap: PgSnapshot, t: PgHealthThresholds): DbChec
       idle.map(sessionLine), idle.map((s) => s.pid));
   }
 
-  // Blocking chains: who waits for whom; the roots are what to act on.
-  const blocked = snap.blocked.filter((b) => b.durationSec >= t.blockedWarnSec);
+  // Blocking chains: who waits for whom; the roots are what to act on. Who waits for whom is visible to every
+  // role; a wait Medic cannot time is reported whatever its length rather than dropped.
+  const blocked = snap.blocked.filter((b) => b.waitSec === null || b.waitSec >= t.blockedWarnSec);
   if (blocked.length === 0) add('blocking', 'blocking', 'ok', 'No session blocked by another', []);
   else {
     const roots = snap.blockers.map((b) => b.pid);
+    const waits = blocked.map((b) => b.waitSec).filter((w): w is number => w !== null);
+    // What was and was not visible comes first (the card shows the first details), then the sessions.
+    const visibility = snap.notices.filter((n) => n.section === 'blocking').map((n) => n.message);
     const lines = [
-      ...blocked.map((b) => `pid ${b.pid} (${b.application ?? '?'}, waiting ${formatSeconds(b.durationSec)}) is blocked by pid ${b.blockedBy.join(', ')}: ${b.query}`),
-      ...snap.blockers.map((b) => `root blocker pid ${b.pid} (${b.user ?? '?'}, ${b.application ?? '?'}, ${b.state ?? '?'}): ${b.query}`),
+      ...visibility,
+      ...[
+        ...blocked.map((b) => `pid ${b.pid} (${b.application ?? '?'}, waiting ${b.waitSec === null ? 'for a time hidden from Medic' : formatSeconds(b.waitSec)}) is blocked by pid ${b.blockedBy.join(', ')}: ${b.hidden ? `query hidden (${b.user ?? '?'}'s session)` : b.query}`),
+        ...snap.blockers.map((b) => b.hidden
+          ? `root blocker pid ${b.pid} (${b.user ?? '?'}, ${b.application ?? '?'}): state and query hidden from Medic`
+          : `root blocker pid ${b.pid} (${b.user ?? '?'}, ${b.application ?? '?'}, ${b.state ?? '?'}): ${b.query}`),
+      ].slice(0, MAX_DETAILS - visibility.length),
     ];
-    add('blocking', 'blocking', blocked.some((b) => b.durationSec >= t.blockedCriticalSec) ? 'critical' : 'warn',
-      `${blocked.length} session${blocked.length === 1 ? '' : 's'} blocked (longest wait ${formatSeconds(Math.max(...blocked.map((b) => b.durationSec)))}); root blocker${roots.length === 1 ? '' : 's'}: pid ${roots.join(', ') || '?'}`,
+    const longest = waits.length ? `longest wait ${formatSeconds(Math.max(...waits))}` : 'wait time hidden';
+    // The section's notices are already in `lines`: no section for add() to append them again.
+    add('blocking', [], waits.some((w) => w >= t.blockedCriticalSec) ? 'critical' : 'warn',
+      `${blocked.length} session${blocked.length === 1 ? '' : 's'} blocked (${longest}); root blocker${roots.length === 1 ? '' : 's'}: pid ${roots.join(', ') || '?'}`,
       lines, roots);
   }
 

@@ -1,5 +1,5 @@
 import type { ResultBase } from '../result.js';
-import type { PgHealthThresholds, PgSignalOutcome, PgSnapshot, RdsMetrics } from '../pg-port.js';
+import type { PgBackendView, PgHealthThresholds, PgSignalOutcome, PgSnapshot, RdsMetrics } from '../pg-port.js';
 
 /** `db health <env>[/<db>]`: no `db` means every database of the environment, in one summary. */
 export interface DbHealthRequest {
@@ -136,4 +136,28 @@ export function formatPercent(ratio: number, digits = 1): string {
 /** The `db cancel` / `db kill` text a card button prefills; the same grammar commands/db.ts parses. */
 export function dbSignalCommand(verb: 'cancel' | 'kill', env: string, db: string, pid: number): string {
   return `db ${verb} ${env}/${db} ${pid}`;
+}
+
+/**
+ * Why `db cancel` would do nothing to this backend, or undefined when it would act. pg_cancel_backend interrupts a
+ * running statement and nothing else: on a session that is idle, or idle in transaction holding locks, it returns
+ * true and changes nothing. `label` is `env/db`, for the `db kill` suggestion.
+ */
+export function cancelWouldNotAct(view: PgBackendView, label: string): { detail: string; hint: string } | undefined {
+  const s = view.session;
+  const [env = '?', db = '?'] = label.split('/');
+  const kill = `\`${dbSignalCommand('kill', env, db, s.pid)}\``;
+  if (view.runningStatement === null) {
+    return {
+      detail: `Medic cannot see whether pid ${s.pid} runs a statement: its state is hidden from Medic's database role (no pg_monitor), so a cancel could not be verified.`,
+      hint: `Grant pg_monitor to the role Medic connects as, or end the whole session with ${kill} (needs an approver).`,
+    };
+  }
+  if (view.runningStatement) return undefined;
+  const inTransaction = s.state?.startsWith('idle in transaction') ?? false;
+  const holding = inTransaction ? `; its open transaction keeps its locks${view.blocks.length ? ` and blocks pid ${view.blocks.map((b) => b.pid).join(', ')}` : ''}` : '';
+  return {
+    detail: `pid ${s.pid} runs no statement: it has been ${s.state ?? 'in an unknown state'} for ${formatSeconds(s.durationSec)}${holding}. pg_cancel_backend would do nothing.`,
+    hint: `${kill} ends the session${inTransaction ? ', rolls its transaction back and releases its locks' : ''} (needs an approver).`,
+  };
 }

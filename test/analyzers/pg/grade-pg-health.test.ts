@@ -74,14 +74,36 @@ describe('gradePgSnapshot', () => {
 
   it('puts the worst first and names the root blocker for a blocking chain', () => {
     const checks = grade({
-      blocked: [{ ...session(20, { durationSec: 90, waitEventType: 'Lock', waitEvent: 'transactionid' }), blockedBy: [10] }],
-      blockers: [{ ...session(10, { state: 'idle in transaction' }), blockedBy: [] }],
+      blocked: [{ ...session(20, { durationSec: 95, waitEventType: 'Lock', waitEvent: 'transactionid' }), blockedBy: [10], waitSec: 90 }],
+      blockers: [{ ...session(10, { state: 'idle in transaction' }), blockedBy: [], waitSec: null }],
       unusedIndexes: [{ schema: 'public', table: 't', index: 'i', bytes: 1024, scans: 0, definition: '' }],
       totals: { unusedIndexes: 1, duplicateIndexes: 0 },
     });
     expect(checks[0]).toMatchObject({ id: 'blocking', status: 'critical', pids: [10] });
     expect(checks[0]!.details[0]).toContain('pid 20 (api, waiting 1 min 30 s) is blocked by pid 10');
     expect(checks[1]).toMatchObject({ id: 'unused-indexes', status: 'warn' });
+  });
+
+  it('reports a lock wait it cannot time (no pg_monitor, PostgreSQL < 14) instead of dropping it, saying what was hidden', () => {
+    const hidden = { state: null, durationSec: 0, xactSec: null, client: null, query: '<insufficient privilege>', backendType: null, hidden: true };
+    const notice = { section: 'blocking' as const, incomplete: true, message: 'medic sees which sessions wait for which (pg_blocking_pids), but not the state, query text or client of pid 10, 20 (other roles\' sessions), nor how long pid 20 has waited, so it is reported whatever the wait (no pg_monitor: GRANT pg_monitor TO medic).' };
+    const checks = grade({
+      notices: [notice],
+      blocked: [{ ...session(20, hidden), blockedBy: [10], waitSec: null }],
+      blockers: [{ ...session(10, hidden), blockedBy: [], waitSec: null }],
+    });
+    const blocking = checks.find((c) => c.id === 'blocking')!;
+    expect(blocking).toMatchObject({ status: 'warn', title: '1 session blocked (wait time hidden); root blocker: pid 10', pids: [10] });
+    expect(blocking.details).toEqual([
+      notice.message,
+      "pid 20 (api, waiting for a time hidden from Medic) is blocked by pid 10: query hidden (app's session)",
+      'root blocker pid 10 (app, api): state and query hidden from Medic',
+    ]);
+  });
+
+  it('grades a short lock wait ok: a visible wait under the threshold is no finding', () => {
+    const checks = grade({ blocked: [{ ...session(20), blockedBy: [10], waitSec: 3 }], blockers: [{ ...session(10), blockedBy: [], waitSec: null }] });
+    expect(checks.find((c) => c.id === 'blocking')).toMatchObject({ status: 'ok', title: 'No session blocked by another' });
   });
 });
 

@@ -6,7 +6,9 @@ import type { PgCollectOptions, PgConnection, PgPort, RdsMetrics } from '../../.
 import type { RunbookContext } from '../../../src/core/runbook.js';
 import { createPgExecutor } from '../../../src/executors/pg.js';
 import { runDbHealth } from '../../../src/runbooks/db/db-health.js';
-import { runDbCancel, runDbKill } from '../../../src/runbooks/db/db-signal.js';
+import { previewDbCancel, previewDbKill, runDbCancel, runDbKill } from '../../../src/runbooks/db/db-signal.js';
+import type { PgBackendView } from '../../../src/core/pg-port.js';
+import type { PreflightContext } from '../../../src/core/runbook.js';
 import { healthySnapshot, session } from '../../analyzers/pg/snapshot-fixture.js';
 
 const inventory: Inventory = {
@@ -50,8 +52,9 @@ function fakePort(over: Partial<PgPort> = {}) {
       if (conn.url.includes('reports')) return healthySnapshot({ longRunning: [session(4242, { durationSec: 400 })] });
       return healthySnapshot();
     },
-    cancel: async (_conn, pid) => ({ pid, signalled: true, stopped: true, before: session(pid), detail: `The statement of pid ${pid} was cancelled; the session is now idle.` }),
-    terminate: async (_conn, pid) => ({ pid, signalled: true, stopped: false, before: session(pid), detail: `pid ${pid} was signalled but is still connected after 5 s.` }),
+    inspect: async () => null,
+    cancel: async (_conn, pid) => ({ pid, signalled: true, stopped: true, before: session(pid), waiters: [], detail: `The statement of pid ${pid} was cancelled; the session is now idle.` }),
+    terminate: async (_conn, pid) => ({ pid, signalled: true, stopped: false, before: session(pid), waiters: [], detail: `pid ${pid} was signalled but is still connected after 5 s.` }),
     ...over,
   };
   return { port, calls };
@@ -143,5 +146,66 @@ describe('runDbCancel / runDbKill', () => {
 
   it('refuses a database whose URL is not set', async () => {
     await expect(runDbKill({ kind: 'db.kill', env: 'acme-prod', db: 'audit', pid: 1 }, ctx(fakePort().port))).rejects.toThrow(/ACME_AUDIT_URL/);
+  });
+});
+
+describe('previewDbCancel / previewDbKill (before approval)', () => {
+  const pctx = (pg: PgPort | undefined): PreflightContext => ({ inventory, services: ctx(pg).services, clock: { now: () => Date.UTC(2026, 10, 26, 12, 0, 5) } });
+  const idleView = (pid: number): PgBackendView => ({
+    database: 'reports',
+    endpoint: 'reports.db:5432',
+    session: session(pid, { state: 'idle in transaction', durationSec: 46, xactSec: 50, queryStart: '2026-11-26T11:59:19.000Z', query: 'update orders set state = ? where id = ?', application: 'checkout' }),
+    runningStatement: false,
+    blockedBy: [],
+    blocks: [{ ...session(77, { application: 'billing' }), blockedBy: [pid], waitSec: 40 }],
+  });
+
+  it('describes the backend a kill would end, in words', async () => {
+    const asked: number[] = [];
+    const { port } = fakePort({ inspect: async (_c, pid) => (asked.push(pid), idleView(pid)) });
+    const preview = await previewDbKill({ env: 'acme-prod', db: 'reports', pid: 4242 }, pctx(port));
+    expect(asked).toEqual([4242]);
+    expect(preview.facts).toEqual([
+      ['Database', 'acme-prod/reports: database reports on reports.db:5432'],
+      ['Backend', 'pid 4242, user app, application checkout, client 10.0.0.5'],
+      ['State', 'idle in transaction for 46 s; transaction open 50 s'],
+      ['Last query started', '2026-11-26 11:59:19 UTC'],
+      ['Last query', 'update orders set state = ? where id = ?'],
+      ['Blocks', 'pid 77 (app, billing), waiting 40 s'],
+      ['Will run', 'pg_terminate_backend(4242): ends the session; an open transaction is rolled back and its locks released.'],
+    ]);
+    expect(preview.notes).toEqual(['As Medic read it at 12:00:05 UTC; the worker reads it again before it signals, and stops if it is gone.']);
+  });
+
+  it('refuses a cancel of a session that runs no statement, pointing at db kill', async () => {
+    const { port } = fakePort({ inspect: async (_c, pid) => idleView(pid) });
+    const err = await previewDbCancel({ env: 'acme-prod', db: 'reports', pid: 4242 }, pctx(port)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).message).toBe('pid 4242 runs no statement: it has been idle in transaction for 46 s; its open transaction keeps its locks and blocks pid 77. pg_cancel_backend would do nothing.');
+    expect((err as UserError).hint).toBe('`db kill acme-prod/reports 4242` ends the session, rolls its transaction back and releases its locks (needs an approver).');
+  });
+
+  it('lets a cancel of a running statement through to approval', async () => {
+    const { port } = fakePort({ inspect: async (_c, pid) => ({ ...idleView(pid), session: session(pid, { durationSec: 12 }), runningStatement: true, blocks: [] }) });
+    const preview = await previewDbCancel({ env: 'acme-prod', db: 'reports', pid: 4242 }, pctx(port));
+    expect(preview.facts).toContainEqual(['State', 'running a statement for 12 s; transaction open 1 min 30 s']);
+    expect(preview.facts).toContainEqual(['Blocks', 'no other session']);
+  });
+
+  it.each([
+    ['a pid with no session', async () => null, 'There is no session with pid 4242 in acme-prod/reports; it may already have ended.', 'Type `db health acme-prod/reports` to list its sessions and their pids.'],
+    ['a Medic session', async (_c: PgConnection, pid: number) => ({ ...idleView(pid), refusal: `pid ${pid} is a Medic session (application_name medic); refusing to signal it.` }), 'pid 4242 is a Medic session (application_name medic); refusing to signal it.', 'Type `db health acme-prod/reports` to find the session you mean.'],
+  ])('refuses %s before approval', async (_what, inspect, message, hint) => {
+    const { port } = fakePort({ inspect });
+    const err = await previewDbKill({ env: 'acme-prod', db: 'reports', pid: 4242 }, pctx(port)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect(err).toMatchObject({ message, hint });
+  });
+
+  it('says it could not look the pid up when this process has no URL for the database', async () => {
+    const { port } = fakePort({ inspect: async () => { throw new Error('must not connect'); } });
+    const preview = await previewDbKill({ env: 'acme-prod', db: 'audit', pid: 4242 }, pctx(port));
+    expect(preview.facts).toEqual([['Database', 'acme-prod/audit'], ['Backend', 'pid 4242'], ['Will run', expect.stringContaining('pg_terminate_backend(4242)')]]);
+    expect(preview.notes[0]).toBe('Medic could not look pid 4242 up before asking: this process has no connection to acme-prod/audit (ACME_AUDIT_URL is not set here). The worker looks again before it signals and reports what it finds.');
   });
 });
