@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCommand } from '../../commands/parse.js';
 import { submitJob, type JobPlan } from '../../src/app/submit-job.js';
@@ -28,15 +27,7 @@ describe('submitJob looks db cancel/kill targets up before asking for approval',
     app = await createTestApp(CONFIG);
     const pgPort = { ...createPgExecutor(), resolveSecret: (name: string) => (name === 'MEDIC_PREFLIGHT_DB_URL' ? PG_URL : undefined) };
     app.deps.preflight = createPreflight({ inventory: app.deps.config.inventory, services: { executor: { run: async () => ({ commandId: 'x', instances: [] }) }, pg: pgPort }, clock: app.clock });
-    victim = await startPgVictim('preflight-victim');
-    // The victim's pg_sleep is sent, not necessarily running yet: wait for the state, not for a time.
-    const probe = new pg.Client({ connectionString: PG_URL });
-    await probe.connect();
-    try {
-      for (let i = 0; i < 400 && (await probe.query('select state from pg_stat_activity where pid = $1', [victim.pid])).rows[0]?.state !== 'active'; i++) await new Promise((r) => setTimeout(r, 50));
-    } finally {
-      await probe.end();
-    }
+    victim = await startPgVictim('preflight-victim'); // resolves once its pg_sleep runs
   });
   afterAll(async () => {
     await victim?.end();

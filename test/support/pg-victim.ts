@@ -10,6 +10,10 @@ export interface PgVictim {
   end(): Promise<void>;
 }
 
+/**
+ * Resolves once the sleep is running (state `active`), not merely sent: `db cancel` is refused before approval
+ * for a session that runs no statement, so a test that asks at once must not race the victim's first statement.
+ */
 export async function startPgVictim(applicationName: string, seconds = 300): Promise<PgVictim> {
   const client = new pg.Client({ connectionString: PG_URL, application_name: applicationName });
   await client.connect();
@@ -18,5 +22,17 @@ export async function startPgVictim(applicationName: string, seconds = 300): Pro
     () => 'finished',
     (e: { code?: string }) => e.code,
   );
+  const probe = new pg.Client({ connectionString: PG_URL });
+  await probe.connect();
+  try {
+    for (let i = 0; ; i++) {
+      const r = await probe.query<{ state: string | null }>('SELECT state FROM pg_stat_activity WHERE pid = $1', [pid]);
+      if (r.rows[0]?.state === 'active') break;
+      if (i >= 400) throw new Error(`the pg_sleep of victim pid ${pid} did not start`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  } finally {
+    await probe.end();
+  }
   return { pid, outcome, end: () => client.end().catch(() => undefined) };
 }
