@@ -679,12 +679,12 @@ async function collect(conn: PgConnection, opts: PgCollectOptions, options: PgEx
 }
 
 /** Reads one backend: the session, what it waits for, who waits for it, and whether Medic may signal it. */
-async function inspectBackend(s: Session, conn: PgConnection, pid: number): Promise<PgBackendView | null> {
+async function inspectBackend(s: Session, conn: PgConnection, pid: number): Promise<{ view: PgBackendView | null; database: string; versionNum: number }> {
   const [own] = await run(s, `select pg_backend_pid() as pid, current_database() as db, current_setting('server_version_num')::int as version_num`);
   const database = String(own?.db);
   const versionNum = Number(own?.version_num);
   const [row] = await run(s, SESSION_SQL, [pid]);
-  if (!row) return null;
+  if (!row) return { view: null, database, versionNum };
   const session = toSession(row);
   const blocks = (await run(s, waitersSql(versionNum), [pid])).map(toBlocked);
   const view: PgBackendView = {
@@ -697,7 +697,7 @@ async function inspectBackend(s: Session, conn: PgConnection, pid: number): Prom
   };
   if (Number(own?.pid) === pid) view.refusal = `pid ${pid} is Medic's own session; refusing to signal it.`;
   else if (session.application === MEDIC_APPLICATION_NAME) view.refusal = `pid ${pid} is a Medic session (application_name ${MEDIC_APPLICATION_NAME}); refusing to signal it.`;
-  return view;
+  return { view, database, versionNum };
 }
 
 /** States in which a backend is executing a statement that pg_cancel_backend can interrupt. */
@@ -706,7 +706,7 @@ const RUNNING_STATES = new Set(['active', 'fastpath function call']);
 async function inspect(conn: PgConnection, pid: number, options: PgExecutorOptions, connectTimeoutMs: number): Promise<PgBackendView | null> {
   const client = await connect(conn, connectTimeoutMs, options);
   try {
-    return await inspectBackend({ client, statements: 0, queries: 0 }, conn, pid);
+    return (await inspectBackend({ client, statements: 0, queries: 0 }, conn, pid)).view;
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -719,11 +719,8 @@ async function signalBackend(conn: PgConnection, pid: number, mode: 'cancel' | '
   const deadline = Date.now() + waitMs;
   try {
     const refuse = (before: PgSession | null, detail: string, hint?: string): PgSignalOutcome => ({ pid, signalled: false, stopped: false, before, waiters: [], detail, ...(hint ? { hint } : {}) });
-    const view = await inspectBackend(s, conn, pid);
-    if (!view) {
-      const [db] = await run(s, 'select current_database() as db');
-      return refuse(null, `No session with pid ${pid} in database ${String(db?.db)}; it may already have ended.`, `Type \`db health ${conn.label}\` to list its sessions.`);
-    }
+    const { view, database, versionNum } = await inspectBackend(s, conn, pid);
+    if (!view) return refuse(null, `No session with pid ${pid} in database ${database}; it may already have ended.`, `Type \`db health ${conn.label}\` to list its sessions.`);
     const before = view.session;
     if (view.refusal) return refuse(before, view.refusal);
     if (mode === 'cancel') {
@@ -733,12 +730,13 @@ async function signalBackend(conn: PgConnection, pid: number, mode: 'cancel' | '
       if (idle) return refuse(before, idle.detail, idle.hint);
     }
     const startedBefore = before.queryStart ?? null;
-    const versionNum = Number((await run(s, `select current_setting('server_version_num')::int as v`))[0]?.v);
     let signalled: boolean;
     try {
       const sql = mode === 'cancel' ? 'select pg_cancel_backend($1) as ok' : versionNum >= 140000 ? `select pg_terminate_backend($1, ${Math.trunc(waitMs)}) as ok` : 'select pg_terminate_backend($1) as ok';
       const [r] = await run(s, sql, [pid]);
-      signalled = r?.ok === true;
+      // With a timeout (14+), false means the backend was signalled but had not ended when the timeout ran out;
+      // the loop below then reports it as still connected instead of "not signalled".
+      signalled = r?.ok === true || (mode === 'terminate' && versionNum >= 140000);
     } catch (e) {
       return refuse(before, `PostgreSQL refused: ${errorMessage(e)}.`);
     }
