@@ -67,24 +67,28 @@ describe('a risky command waits for a second person, across a restart of the bot
 
 describe('an approval nobody decides expires on time, says so in its thread, and refuses a late press', () => {
   let h: Harness;
+  let victim: PgVictim;
   beforeAll(async () => {
     process.env.MEDIC_E2E_LAB_DB_URL = PG_URL;
     // 0.05 min = 3 s: the expiry is real (a delayed BullMQ job), just short.
     h = await startHarness({ configYaml: `${CONFIG.replace('role: approver', 'role: admin')}approvals: { expiryMinutes: 0.05 }\n` });
+    // A real running statement: `db cancel` of a pid with no session is refused before any approval card.
+    victim = await startPgVictim('medic-e2e-expiry-victim');
   });
   afterAll(async () => {
+    await victim?.end();
     await h?.stop();
   });
 
   it('posts the expiry, answers Approve pressed afterwards, and `audit` shows the refusal with its reason', async () => {
     const fromBotIn = (parent: string, pred: (m: Message) => boolean) => (m: Message) => m.personId === h.space.bot.id && m.parentId === parent && pred(m);
-    const ask = await h.space.userSays('alice@example.com', 'db cancel lab/main 4321 because stuck report');
+    const ask = await h.space.userSays('alice@example.com', `db cancel lab/main ${victim.pid} because stuck report`);
     const cardMsg = await h.space.waitForMessage(fromBotIn(ask.id, (m) => /Approval needed/.test(m.text ?? '')));
     const approve = (cardOf(cardMsg) as { actions: Array<{ title: string; data: Record<string, string> }> }).actions.find((a) => a.title === 'Approve')!.data;
 
     const expired = await h.space.waitForMessage(fromBotIn(ask.id, (m) => /expired and nothing ran/.test(m.text ?? '')), 20_000);
     expectValidCard({ card: cardOf(expired), text: expired.text ?? '' });
-    expect(cardText(cardOf(expired))).toMatch(/Expired[\s\S]*db cancel lab\/main 4321[\s\S]*Expired at/);
+    expect(cardText(cardOf(expired))).toMatch(new RegExp(`Expired[\\s\\S]*db cancel lab/main ${victim.pid}[\\s\\S]*Expired at`));
 
     await h.space.userSubmitsCard('bob@example.com', cardMsg.id, approve);
     await h.space.waitForMessage(fromBotIn(ask.id, (m) => /bob@example.com: this request was already expired/.test(m.text ?? '')));
