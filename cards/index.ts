@@ -9,6 +9,7 @@ import { jvmHeapCard } from './jvm-heap-card.js';
 import { jvmHeapAnalyzeCard } from './jvm-heap-card.js';
 import { jvmOomCard } from './jvm-oom-card.js';
 import { diskCheckCard, diskCleanupCard } from './disk-card.js';
+import { kafkaRecoverCard, kafkaStatusCard } from './kafka-status-card.js';
 
 type ResultCards = { [K in JobKind]: (result: JobResultOf<K>, meta: ResultMeta) => CardMessage };
 
@@ -25,6 +26,8 @@ export const RESULT_CARDS: ResultCards = {
   'jvm.oom': jvmOomCard,
   'disk.check': diskCheckCard,
   'disk.cleanup': diskCleanupCard,
+  'kafka.status': kafkaStatusCard,
+  'kafka.recover': kafkaRecoverCard,
 };
 
 export function resultCard(result: JobResult, meta: ResultMeta): CardMessage {

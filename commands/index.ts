@@ -8,6 +8,7 @@ import { ping } from './ping.js';
 import { health } from './health.js';
 import { jvmThreads, jvmHeap, jvmOom } from './jvm.js';
 import { disk, diskCleanup } from './disk.js';
+import { kafkaRecover, kafkaStatus } from './kafka.js';
 
 /** Every chat command. Help, parsing and suggestions are generated from this list. */
-export const COMMANDS: readonly Command[] = [help, ping, job, jobs, envs, dbHealth, dbCancel, dbKill, health, jvmThreads, jvmHeap, jvmOom, disk, diskCleanup, approvals, cancel, audit];
+export const COMMANDS: readonly Command[] = [help, ping, job, jobs, envs, dbHealth, dbCancel, dbKill, health, jvmThreads, jvmHeap, jvmOom, disk, diskCleanup, kafkaStatus, kafkaRecover, approvals, cancel, audit];

@@ -8,6 +8,7 @@ import { resolvePgThresholds, type PgHealthThresholdsInput } from './core/pg-por
 import { createRdsMetrics } from './executors/cloudwatch.js';
 import { createLocalExecutor } from './executors/local.js';
 import { createDumpFiles } from './executors/s3-files.js';
+import { createKafkaExecutor } from './executors/kafka.js';
 import { createPgExecutor } from './executors/pg.js';
 import { createRoutingExecutor } from './executors/routing.js';
 import { createSsmExecutor } from './executors/ssm.js';
@@ -38,6 +39,8 @@ export function createRunbookServices(
       s3: new S3Client({}),
       headroomPercent: env.MEDIC_DUMP_HEADROOM_PERCENT ? Number(env.MEDIC_DUMP_HEADROOM_PERCENT) : undefined,
     }),
+    // Kafka clusters of the inventory (`kafka:` per environment), read over Kafka's own protocol.
+    kafka: createKafkaExecutor(),
     pg: {
       ...createPgExecutor(),
       // Connection URLs stay in the environment; the inventory names the variable.

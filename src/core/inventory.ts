@@ -7,8 +7,11 @@ import { z } from 'zod';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
+const INSTANCE_ID = /^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17}|local)$/;
+const INSTANCE_ID_HINT = 'an EC2 instance id (i-0123abcd...), a managed instance id (mi-...) or "local"';
+
 export const TargetsSchema = z.union([
-  z.object({ instanceIds: z.array(z.string().regex(/^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17}|local)$/, 'an EC2 instance id (i-0123abcd...), a managed instance id (mi-...) or "local"')).min(1) }).strict(),
+  z.object({ instanceIds: z.array(z.string().regex(INSTANCE_ID, INSTANCE_ID_HINT)).min(1) }).strict(),
   z.object({ tag: z.record(z.string().min(1), z.string().min(1)).refine((t) => Object.keys(t).length > 0, 'at least one tag') }).strict(),
 ]);
 
@@ -109,6 +112,53 @@ export const DatabaseSchema = z
   })
   .strict();
 
+/** A process pattern for `pgrep -f` (the characters Medic's documents accept). */
+const PROCESS_PATTERN = z.string().min(1).max(200).regex(/^[A-Za-z0-9._\/:= -]+$/, 'letters, digits and . _ / : = - only');
+/** A program and its arguments separated by single spaces, run without a shell (Medic-JvmRestart's `Command`). */
+const RESTART_COMMAND = z.string().regex(/^[A-Za-z0-9_/.:=,+@%-]{1,200}( [A-Za-z0-9_/.:=,+@%-]{1,200}){0,30}$/, 'a program and its arguments separated by single spaces: no quotes, globs, pipes or redirections');
+
+/** How a Kafka broker is restarted on its host (Medic-JvmRestart). */
+export const KafkaRestartSchema = z.discriminatedUnion('method', [
+  z.object({ method: z.literal('systemctl'), unit: z.string().regex(/^[A-Za-z0-9@._-]+$/) }).strict(),
+  z.object({ method: z.literal('docker'), container: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/) }).strict(),
+  z.object({ method: z.literal('command'), command: RESTART_COMMAND }).strict(),
+]);
+
+/** One broker: the instance it runs on, or that plus what differs from the cluster's defaults. */
+export const KafkaBrokerSchema = z.union([
+  z.string().regex(INSTANCE_ID, INSTANCE_ID_HINT),
+  z
+    .object({
+      target: z.string().regex(INSTANCE_ID, INSTANCE_ID_HINT),
+      restart: KafkaRestartSchema.optional(),
+      process: PROCESS_PATTERN.optional(),
+      dataDir: z.string().regex(/^\/[A-Za-z0-9_./-]{0,200}$/, 'an absolute path').optional(),
+    })
+    .strict(),
+]);
+
+/**
+ * A Kafka cluster of an environment: `kafka: { bootstrap: [host:port], brokers: { <node.id>: <instance> } }`.
+ * `restart`, `process`, `bin` and `dataDir` apply to every broker unless the broker's own entry says otherwise.
+ */
+export const KafkaSchema = z
+  .object({
+    bootstrap: z.array(z.string().regex(/^[A-Za-z0-9.-]{1,253}:[0-9]{1,5}$/, 'host:port, e.g. kafka-1.internal:9092')).min(1),
+    brokers: z
+      .record(z.string().regex(/^[0-9]{1,9}$/, "broker ids are the brokers' node.id numbers"), KafkaBrokerSchema)
+      .refine((b) => Object.keys(b).length > 0, 'at least one broker: { <node.id>: <instance id> }'),
+    restart: KafkaRestartSchema.default({ method: 'systemctl', unit: 'kafka' }),
+    /** The broker's command line as `pgrep -f` finds it. */
+    process: PROCESS_PATTERN.default('kafka.Kafka'),
+    /** Where kafka-topics.sh and kafka-leader-election.sh are on the broker hosts. */
+    bin: z.string().regex(/^\/[A-Za-z0-9_./-]{0,200}$/, 'an absolute path').default('/opt/kafka/bin'),
+    /** The brokers' log.dirs, for the disk check before a restart. */
+    dataDir: z.string().regex(/^\/[A-Za-z0-9_./-]{0,200}$/, 'an absolute path').optional(),
+    /** How long `kafka recover` waits for the restarted broker to be back in every ISR. */
+    isrWaitSeconds: z.number().int().min(10).max(3600).default(300),
+  })
+  .strict();
+
 export const EnvironmentSchema = z
   .object({
     client: z.string().min(1).optional(),
@@ -117,7 +167,7 @@ export const EnvironmentSchema = z
     incidentSpace: z.string().min(1).optional(),
     tiers: z.record(z.string().regex(NAME, 'lower-case letters, digits and -'), TierSchema).default({}),
     databases: z.record(z.string().regex(NAME), DatabaseSchema).default({}),
-    kafka: z.object({ brokersEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/) }).strict().optional(),
+    kafka: KafkaSchema.optional(),
     logGroups: z.array(z.string().min(1)).default([]),
     healthThresholds: HealthThresholdsSchema.optional(),
     /** `disk cleanup` allow-list of every tier of this environment. */
@@ -134,6 +184,8 @@ export type DatabaseSpec = z.infer<typeof DatabaseSchema>;
 export type Environment = z.infer<typeof EnvironmentSchema>;
 export type Inventory = z.infer<typeof InventorySchema>;
 export type DiskCleanupPolicy = Partial<z.infer<typeof DiskCleanupPolicySchema>>;
+export type KafkaSpec = z.infer<typeof KafkaSchema>;
+export type KafkaRestart = z.infer<typeof KafkaRestartSchema>;
 export type HealthThresholdOverrides = z.infer<typeof HealthThresholdsSchema>;
 
 export function isProd(env: Environment): boolean {

@@ -3,6 +3,7 @@ import type { PingRequest, PingResult } from './kinds/system.js';
 import type { Actor, ReplyTo, Risk } from './identity.js';
 import type { HealthRequest, HealthResult } from './kinds/health.js';
 import type { DiskCheckRequest, DiskCheckResult, DiskCleanupRequest, DiskCleanupResult } from './kinds/disk.js';
+import type { KafkaRecoverRequest, KafkaRecoverResult, KafkaStatusRequest, KafkaStatusResult } from './kinds/kafka.js';
 import type { JvmHeapAnalyzeRequest, JvmHeapAnalyzeResult, JvmHeapRequest, JvmHeapResult, JvmOomRequest, JvmOomResult, JvmThreadsRequest, JvmThreadsResult } from './kinds/jvm.js';
 export type { ResultAttachment, ResultBase } from './result.js';
 
@@ -22,6 +23,8 @@ export interface JobKinds {
   'jvm.oom': { request: JvmOomRequest; result: JvmOomResult };
   'disk.check': { request: DiskCheckRequest; result: DiskCheckResult };
   'disk.cleanup': { request: DiskCleanupRequest; result: DiskCleanupResult };
+  'kafka.status': { request: KafkaStatusRequest; result: KafkaStatusResult };
+  'kafka.recover': { request: KafkaRecoverRequest; result: KafkaRecoverResult };
 }
 
 export type JobKind = keyof JobKinds;

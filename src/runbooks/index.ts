@@ -10,6 +10,8 @@ import { runJvmHeapAnalyze } from './jvm/heap-analyze.js';
 import { runJvmOom } from './jvm/oom.js';
 import { runDiskCheck } from './disk/disk-check.js';
 import { runDiskCleanup } from './disk/disk-cleanup.js';
+import { runKafkaRecover } from './kafka/recover.js';
+import { runKafkaStatus } from './kafka/status.js';
 
 /** One runbook per job kind; a kind without a runbook does not compile. */
 export const RUNBOOKS: { [K in JobKind]: Runbook<K> } = {
@@ -24,6 +26,8 @@ export const RUNBOOKS: { [K in JobKind]: Runbook<K> } = {
   'jvm.oom': runJvmOom,
   'disk.check': runDiskCheck,
   'disk.cleanup': runDiskCleanup,
+  'kafka.status': runKafkaStatus,
+  'kafka.recover': runKafkaRecover,
 };
 
 /** Read-only checks run before an approval is asked for (kinds without one go straight to approval). */

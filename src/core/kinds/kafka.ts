@@ -1,3 +1,5 @@
+import { UserError } from '../errors.js';
+import type { Inventory, KafkaRestart, KafkaSpec } from '../inventory.js';
 import type { ResultBase } from '../result.js';
 
 // --- what the cluster said (the executor's output, the analyzer's input)
@@ -170,4 +172,45 @@ export function kafkaCommand(verb: 'status', env: string): string;
 export function kafkaCommand(verb: 'recover', env: string, broker: number): string;
 export function kafkaCommand(verb: 'status' | 'recover', env: string, broker?: number): string {
   return verb === 'status' ? `kafka status ${env}` : `kafka recover ${env} ${String(broker)}`;
+}
+
+// --- the inventory's view of a cluster
+
+export interface ResolvedKafkaBroker {
+  id: number;
+  /** The instance that runs it (`local` for this host). */
+  target: string;
+  restart: KafkaRestart;
+  process: string;
+  dataDir?: string;
+}
+
+/** The environment's Kafka cluster, or a UserError that says how to configure one. */
+export function resolveKafka(inventory: Inventory, envName: string): KafkaSpec {
+  const env = inventory[envName];
+  if (!env) throw new UserError(`There is no environment \`${envName}\`.`, 'Type `envs` to see the environments you may use.');
+  if (!env.kafka) {
+    const withKafka = Object.keys(inventory).filter((k) => inventory[k]?.kafka);
+    throw new UserError(`Environment \`${envName}\` has no Kafka cluster in the inventory.`, withKafka.length ? `Environments with one: ${withKafka.slice(0, 20).join(', ')}.` : 'Add `kafka: { bootstrap: [host:port], brokers: { <node.id>: <instance id> } }` to the environment in the config file.');
+  }
+  return env.kafka;
+}
+
+/** Broker id → the instance it runs on, as the analysis wants it. */
+export function kafkaBrokerTargets(spec: KafkaSpec): Record<number, string> {
+  return Object.fromEntries(Object.entries(spec.brokers).map(([id, b]) => [Number(id), typeof b === 'string' ? b : b.target]));
+}
+
+export function resolveKafkaBroker(spec: KafkaSpec, envName: string, id: number): ResolvedKafkaBroker {
+  const b = spec.brokers[String(id)];
+  if (b === undefined) {
+    throw new UserError(`Broker ${id} is not in the inventory of \`${envName}\`.`, `Its brokers: ${Object.keys(spec.brokers).join(', ')}. Type \`kafka status ${envName}\` to see which one is implicated.`);
+  }
+  const own = typeof b === 'string' ? { target: b } : b;
+  return { id, target: own.target, restart: own.restart ?? spec.restart, process: own.process ?? spec.process, ...((own.dataDir ?? spec.dataDir) ? { dataDir: own.dataDir ?? spec.dataDir } : {}) };
+}
+
+/** How a restart reads in cards and approval summaries. */
+export function describeKafkaRestart(r: KafkaRestart): string {
+  return r.method === 'systemctl' ? `systemctl restart ${r.unit}` : r.method === 'docker' ? `docker restart ${r.container}` : 'its configured restart command';
 }
