@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,7 +150,8 @@ D='${dir}'
 ID="$2"
 case "$ID" in [0-9]|[0-9][0-9]) ;; *) echo "usage: broker.sh start|stop|restart <id>" >&2; exit 2 ;; esac
 PIDF="$D/n$ID/broker.pid"
-alive() { [ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" | grep -q '^[ZX]'; }
+# Alive: not a zombie, or a zombie main thread whose other threads still run (a JVM exiting still holds its ports).
+alive() { [ -r "/proc/$1/stat" ] || return 1; sed 's/.*) //' "/proc/$1/stat" | grep -q '^[ZX]' || return 0; [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -gt 1 ]; }
 stop() {
   [ -f "$PIDF" ] || return 0
   P=$(cat "$PIDF")
@@ -166,6 +167,8 @@ stop() {
 }
 start() {
   if [ -f "$PIDF" ] && alive "$(cat "$PIDF")"; then echo "broker $ID is already running" >&2; return 0; fi
+  # The caller's working directory may go away (an SSM step's temp dir): a JVM without one dies at start.
+  cd "$D" || exit 1
   nohup java ${jvmOpts} -cp '${cp}' kafka.Kafka "$D/n$ID/server.properties" >>"$D/n$ID/broker.log" 2>&1 </dev/null &
   echo $! >"$PIDF"
 }
@@ -293,6 +296,9 @@ esac
       if (p === undefined) return;
       process.kill(p, 'SIGKILL');
       await waitGone(p);
+      // The JVM's main thread turns zombie before its other threads have exited and closed the sockets: wait until
+      // the listener is really gone, so what a test checks next sees a dead broker.
+      await waitRefused(brokerPort(id));
       rmSync(join(dir, `n${id}`, 'broker.pid'), { force: true });
     },
     async start(id) {
@@ -368,7 +374,9 @@ function alive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
+    if (state !== 'Z' && state !== 'X') return true;
+    // A zombie main thread while other threads still exit: the JVM still holds its sockets.
+    return readdirSync(`/proc/${pid}/task`).length > 1;
   } catch {
     return false;
   }
@@ -386,6 +394,21 @@ async function freePorts(count: number): Promise<number[]> {
   const ports = servers.map((s) => (s.address() as { port: number }).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   return ports;
+}
+
+async function waitRefused(port: number): Promise<void> {
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (!open) return;
+    await delay(50);
+  }
 }
 
 function delay(ms: number): Promise<void> {

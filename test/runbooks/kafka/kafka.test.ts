@@ -125,12 +125,13 @@ describe('kafka status and recover on a real cluster', () => {
     expect(t).toContain('Broker 3');
     expect(t).toContain('single-2');
     expect(JSON.stringify(card.card.actions)).toContain('kafka recover acme-kafka 3');
-  });
+  }, 120_000);
 
   it('recovers broker 3 through the local executor: host check, restart, ISRs refilled, preferred leaders, final status', async () => {
     const ctx = context();
     const started = Date.now();
     const r = await runKafkaRecover({ kind: 'kafka.recover', env: 'acme-kafka', broker: 3 }, ctx);
+    if (r.failedStep) console.log(ctx.notes.join('\n'));
     figures.push(`kafka recover of broker 3: ${Date.now() - started} ms`);
     expect(r.refused).toBeUndefined();
     expect(r.failedStep, JSON.stringify(r.steps)).toBeUndefined();
@@ -145,7 +146,7 @@ describe('kafka status and recover on a real cluster', () => {
     const card = kafkaRecoverCard(r, meta);
     expectValidCard(card.card);
     expect(cardText(card.card)).toContain('Every step went through');
-  });
+  }, 400_000);
 
   it('refuses to recover while two brokers are down, and says why', async () => {
     await cluster.stop(3);
@@ -153,7 +154,7 @@ describe('kafka status and recover on a real cluster', () => {
     // Killing broker 2 too loses the controller quorum: broker 1 keeps listing broker 2, whose listener is gone.
     await cluster.kill(2);
     const r = await runKafkaRecover({ kind: 'kafka.recover', env: 'acme-kafka', broker: 3 }, context());
-    expect(r.refused).toMatch(/brokers 2, 3 are down.*human decision/);
+    expect(r.refused ?? JSON.stringify(r).slice(0, 3000)).toMatch(/brokers 2, 3 are down.*human decision/);
     expect(r.steps).toEqual([]);
     const card = kafkaRecoverCard(r, meta);
     expectValidCard(card.card);
@@ -162,5 +163,5 @@ describe('kafka status and recover on a real cluster', () => {
     expect(status.read.notes.join(' ')).toMatch(/broker 2 is listed by the metadata but its listener refused/);
     // Several brokers down: the card does not invite a recovery that would be refused.
     expect(JSON.stringify(kafkaStatusCard(status, meta).card.actions)).not.toContain('kafka recover');
-  });
+  }, 200_000);
 });
