@@ -28,7 +28,7 @@ describe('route configuration', () => {
     const { file, problems } = parseConfigFile(readFileSync(SAMPLE, 'utf8'), 'medic.sample.yaml');
     expect(problems).toEqual([]);
     expect(file!.routes.map((r) => r.name)).toEqual(['app-health', 'jvm-oom', 'jvm-heap', 'disk-staging', 'disk-high', 'kafka-under-replicated', 'prod-catch-all']);
-    expect(file!.routes.find((r) => r.name === 'kafka-under-replicated')!.mode).toBe('notify');
+    expect(file!.routes.find((r) => r.name === 'kafka-under-replicated')!.mode).toBe('diagnose');
     expect(checkRoutes(file!.routes, COMMANDS, file!.environments)).toEqual([]);
   });
 
